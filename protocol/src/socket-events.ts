@@ -1,0 +1,65 @@
+/**
+ * Typed Socket.IO event maps for both namespaces, in the shape `socket.io` and
+ * `socket.io-client` take as generics: `new Server<ClientToServer, ServerToClient>()`.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import type { AcknowledgeCommand, Alarm, ResolveCommand } from './alarm.js';
+import { AlarmDecision, ConditionCleared } from './alarm.js';
+import { SensorEvent } from './sensor-event.js';
+import type { SiteConfig } from './site-config.js';
+import { validator } from './validation.js';
+import type { RoomState, SiteClock } from './ward.js';
+
+/** One item of the gateway's durable outbox, delivered at least once. */
+export const OutboxItem = Type.Union([
+  Type.Object({ type: Type.Literal('event'), event: SensorEvent }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('alarm'), alarm: AlarmDecision }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('cleared'), cleared: ConditionCleared }, { additionalProperties: false }),
+]);
+export type OutboxItem = Static<typeof OutboxItem>;
+export const outboxItem = validator(OutboxItem);
+
+/** Maximum items per batch the server accepts; the gateway sends at most this many. */
+export const MAX_BATCH_ITEMS = 500;
+
+/**
+ * The server's answer to a batch. `accepted` counts items stored now or before (duplicates are
+ * accepted: ingestion is idempotent); `rejected` lists items that can never be stored, with the
+ * reason, so the gateway drops them instead of retrying forever.
+ */
+export interface BatchAck {
+  ok: boolean;
+  accepted: number;
+  rejected: { index: number; error: string }[];
+  error?: string;
+}
+
+export interface GatewayStatus {
+  siteId: string;
+  connected: boolean;
+}
+
+/** `/gateway` namespace: a site's gateway → the server. Auth: `{ token }` in the handshake. */
+export interface GatewayClientToServer {
+  batch: (items: OutboxItem[], ack: (result: BatchAck) => void) => void;
+  clock: (clock: SiteClock) => void;
+}
+export interface GatewayServerToClient {
+  /** The site's configuration, pushed on connect and on every change. */
+  config: (config: SiteConfig) => void;
+}
+
+export type CommandResult = { ok: true; alarm: Alarm } | { ok: false; error: string };
+
+/** `/staff` namespace: the server ↔ nurses' tablets. */
+export interface StaffServerToClient {
+  /** A new alarm or any change to one; `seq` tells the client whether it missed anything. */
+  alarm: (alarm: Alarm) => void;
+  room: (state: RoomState) => void;
+  clock: (clock: SiteClock) => void;
+  gateway: (status: GatewayStatus) => void;
+}
+export interface StaffClientToServer {
+  acknowledge: (command: AcknowledgeCommand, done: (result: CommandResult) => void) => void;
+  resolve: (command: ResolveCommand, done: (result: CommandResult) => void) => void;
+}
