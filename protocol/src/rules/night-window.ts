@@ -35,6 +35,21 @@ export function nightWindowStartFrom(instant: number, window: NightWindow, zone:
   return candidate.toMillis();
 }
 
+/**
+ * When the window that `instant` lies in closes: the next local end time after `instant`, or null
+ * for a 24-hour window (start = end), which never closes. On a DST spring-forward day an end time
+ * inside the skipped hour is read as the first valid minute after it (luxon's rule), up to an hour
+ * late; callers that need the exact edge also check `isInNightWindow`.
+ */
+export function nightWindowEndFrom(instant: number, window: NightWindow, zone: string): number | null {
+  const end = minutes(window.end);
+  if (minutes(window.start) === end) return null;
+  const local = DateTime.fromMillis(instant, { zone });
+  let candidate = local.set({ hour: Math.floor(end / 60), minute: end % 60, second: 0, millisecond: 0 });
+  if (candidate.toMillis() <= instant) candidate = candidate.plus({ days: 1 });
+  return candidate.toMillis();
+}
+
 /** Formats an instant as an ISO string in the site's zone, with its offset (for evidence and logs). */
 export function toSiteIso(instant: number, zone: string): string {
   return DateTime.fromMillis(instant, { zone }).toISO({ suppressMilliseconds: false }) ?? new Date(instant).toISOString();

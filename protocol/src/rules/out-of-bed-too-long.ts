@@ -1,11 +1,17 @@
 import type { Rule, RuleContext } from './engine.js';
-import { isInNightWindow, nightWindowStartFrom } from './night-window.js';
+import { isInNightWindow, nightWindowEndFrom, nightWindowStartFrom } from './night-window.js';
 
 type Ctx = Pick<RuleContext, 'config' | 'resident' | 'state'>;
+
+/** How many night windows to try before deciding the threshold can never be reached. */
+const MAX_NIGHTS = 3;
 
 /**
  * When the out-of-bed alarm is due: N minutes out of bed counted inside the night window only,
  * so a resident who sits in the lounge at 21:00 is not alarmed the moment the window opens.
+ * The N minutes must fit inside one window; if the window closes first, counting starts again
+ * when it next opens. Null when nothing is due: bed occupied or unknown, rule off, alarm already
+ * raised, or a threshold longer than the window itself.
  */
 function dueAt(ctx: Ctx): number | null {
   const { plan } = ctx.resident;
@@ -15,12 +21,15 @@ function dueAt(ctx: Ctx): number | null {
   if (bed.occupied !== false || bed.since === null) return null;
   if (ctx.state.open.has('out-of-bed-too-long')) return null;
   const zone = ctx.config.site.timezone;
-  let due = nightWindowStartFrom(bed.since, plan.nightWindow, zone) + rule.minutes * 60_000;
-  // If the window closed before the time ran out, counting starts again when it next opens.
-  for (let i = 0; i < 3 && !isInNightWindow(due - 1, plan.nightWindow, zone); i++) {
-    due = nightWindowStartFrom(due, plan.nightWindow, zone) + rule.minutes * 60_000;
+  let start = nightWindowStartFrom(bed.since, plan.nightWindow, zone);
+  for (let night = 0; night < MAX_NIGHTS; night++) {
+    const due = start + rule.minutes * 60_000;
+    const end = nightWindowEndFrom(start, plan.nightWindow, zone);
+    if (end === null || (due <= end && isInNightWindow(due - 1, plan.nightWindow, zone))) return due;
+    // The window closed before the time ran out: counting starts again when it next opens.
+    start = nightWindowStartFrom(end, plan.nightWindow, zone);
   }
-  return due;
+  return null;
 }
 
 /**

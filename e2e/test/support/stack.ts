@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '@nattevakt/gateway/clock';
+import { parseGatewayConfig } from '@nattevakt/gateway/config/gateway-config';
+import { Gateway } from '@nattevakt/gateway/gateway';
+import type { SiteConfig } from '@nattevakt/protocol/site-config';
+import { buildApp, type NattevaktServer } from '@nattevakt/server/app';
+import { DateTime } from 'luxon';
+import { pino } from 'pino';
+
+export const TOKEN = 'test-gateway-token-0123456789';
+
+/** A small ward: three rooms, each with a resident, a bed sensor and a door sensor. */
+export function testWard(siteId = 'test'): SiteConfig {
+  const rooms = [1, 7, 12];
+  return {
+    version: 1,
+    site: { id: siteId, name: 'Testheimen', timezone: 'Europe/Oslo' },
+    rooms: rooms.map((n) => ({ id: `room-${n}`, name: `Rom ${n}` })),
+    residents: rooms.map((n) => ({
+      id: `res-${n}`,
+      name: `Beboer ${n}`,
+      roomId: `room-${n}`,
+      plan: {
+        armed: true,
+        nightWindow: { start: '22:00', end: '07:00' },
+        rules: {
+          doorOpenAtNight: { enabled: true, priority: 'high' },
+          outOfBedTooLong: { enabled: true, minutes: 20, priority: 'medium' },
+        },
+      },
+    })),
+    sensors: rooms.flatMap((n) => [
+      { id: `bed-${n}`, kind: 'bed' as const, roomId: `room-${n}`, residentId: `res-${n}` },
+      { id: `door-${n}`, kind: 'door' as const, roomId: `room-${n}` },
+    ]),
+  };
+}
+
+/** An instant given as local wall-clock time in Oslo. */
+export const oslo = (iso: string): number => DateTime.fromISO(iso, { zone: 'Europe/Oslo' }).toMillis();
+
+export interface Stack {
+  server: NattevaktServer;
+  gateway: Gateway;
+  clock: ManualClock;
+  httpUrl: string;
+  mqttUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a real server and a real gateway on ephemeral loopback ports, the gateway on a manual site clock. */
+export async function startStack(options: { start: number; webDir?: string; site?: SiteConfig }): Promise<Stack> {
+  const site = options.site ?? testWard();
+  const dir = mkdtempSync(join(tmpdir(), 'nattevakt-e2e-'));
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+  const server = await buildApp({ dataDir: join(dir, 'server'), logger, ...(options.webDir ? { webDir: options.webDir } : {}) });
+  await server.sites.save(site);
+  await server.sites.setGatewayToken(site.site.id, TOKEN);
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const httpUrl = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+  const clock = new ManualClock(options.start);
+  const gateway = new Gateway({
+    config: parseGatewayConfig({
+      version: 1,
+      siteId: site.site.id,
+      mqtt: { port: 0 },
+      http: { port: 0 },
+      server: { url: httpUrl, token: TOKEN },
+      stateDir: join(dir, 'gateway'),
+      clock: 'simulated',
+    }),
+    siteConfig: site,
+    clock,
+    logger,
+  });
+  await gateway.start();
+  return {
+    server,
+    gateway,
+    clock,
+    httpUrl,
+    mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+    async stop() {
+      await gateway.stop();
+      await server.app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when `predicate` holds, polling; fails with `what` after `ms`. */
+export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 5000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,101 @@
+import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
+import {
+  availabilityPayload,
+  MAX_NATIVE_PAYLOAD_BYTES,
+  sensorStatePayload,
+  simulatedClockPayload,
+} from '@nattevakt/protocol/sensor-payloads';
+import type { SensorConfig } from '@nattevakt/protocol/site-config';
+import { parseNativeTopic } from '@nattevakt/protocol/topics';
+
+/** Why a message was refused; each reason is a label on the rejection counter. */
+export type RejectReason = 'oversize' | 'bad-topic' | 'wrong-site' | 'not-json' | 'schema' | 'unknown-sensor' | 'wrong-kind';
+
+export type DecodeResult =
+  | { type: 'event'; event: SensorEvent }
+  | { type: 'clock'; time: number; speed: number }
+  | { type: 'ignored' }
+  | { type: 'rejected'; reason: RejectReason; detail: string; sensorId?: string };
+
+export interface DecodeContext {
+  siteId: string;
+  sensor(sensorId: string): SensorConfig | undefined;
+  /** Site-clock time of receipt, epoch ms. */
+  now: number;
+  newId(): string;
+}
+
+const rejected = (reason: RejectReason, detail: string, sensorId?: string): DecodeResult => ({
+  type: 'rejected',
+  reason,
+  detail,
+  sensorId,
+});
+
+/**
+ * The adapter for the native Nattevakt format (protocol/README.md): one topic per sensor and
+ * message kind, a small JSON object validated against the protocol's schema.
+ */
+export function decodeNative(topic: string, payload: Buffer, ctx: DecodeContext): DecodeResult {
+  const parsed = parseNativeTopic(topic);
+  if (parsed === null) return rejected('bad-topic', 'not a native Nattevakt topic');
+  if (parsed.siteId !== ctx.siteId)
+    return rejected('wrong-site', `topic is for site "${parsed.siteId}", this gateway serves "${ctx.siteId}"`);
+  if (parsed.kind === 'alarms') return { type: 'ignored' }; // our own output
+  if (payload.length > MAX_NATIVE_PAYLOAD_BYTES) {
+    return rejected(
+      'oversize',
+      `${payload.length} bytes, at most ${MAX_NATIVE_PAYLOAD_BYTES}`,
+      'sensorId' in parsed ? parsed.sensorId : undefined,
+    );
+  }
+  const raw = payload.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return rejected('not-json', 'payload is not JSON', 'sensorId' in parsed ? parsed.sensorId : undefined);
+  }
+
+  if (parsed.kind === 'clock') {
+    const clock = simulatedClockPayload.check(json);
+    if (!clock.ok) return rejected('schema', clock.errors.join('; '));
+    return { type: 'clock', time: Date.parse(clock.value.time), speed: clock.value.speed };
+  }
+
+  const sensor = ctx.sensor(parsed.sensorId);
+  if (sensor === undefined) return rejected('unknown-sensor', 'no sensor with this id in the site configuration', parsed.sensorId);
+  const base = {
+    id: ctx.newId(),
+    siteId: ctx.siteId,
+    sensorId: sensor.id,
+    sensorKind: sensor.kind,
+    roomId: sensor.roomId,
+    ...(sensor.residentId !== undefined ? { residentId: sensor.residentId } : {}),
+    time: new Date(ctx.now).toISOString(),
+    format: 'native' as const,
+    raw,
+  };
+
+  if (parsed.kind === 'availability') {
+    const availability = availabilityPayload.check(json);
+    if (!availability.ok) return rejected('schema', availability.errors.join('; '), sensor.id);
+    return { type: 'event', event: { ...base, online: availability.value.state === 'online' } };
+  }
+
+  const state = sensorStatePayload.check(json);
+  if (!state.ok) return rejected('schema', state.errors.join('; '), sensor.id);
+  const value = state.value;
+  if (value.kind !== sensor.kind)
+    return rejected('wrong-kind', `payload is a ${value.kind} state, sensor is configured as ${sensor.kind}`, sensor.id);
+  const event: SensorEvent = {
+    ...base,
+    online: true,
+    ...(value.time !== undefined ? { sensorTime: value.time } : {}),
+    ...(value.battery !== undefined ? { battery: value.battery } : {}),
+    ...(value.linkquality !== undefined ? { linkquality: value.linkquality } : {}),
+    ...(value.tamper !== undefined ? { tamper: value.tamper } : {}),
+    ...(value.kind === 'bed' ? { occupied: value.occupied } : { open: value.open }),
+  };
+  return { type: 'event', event };
+}

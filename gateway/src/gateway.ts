@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AlarmDecision, ConditionCleared } from '@nattevakt/protocol/alarm';
+import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-config';
+import { topics } from '@nattevakt/protocol/topics';
+import type { AedesPublishPacket } from 'aedes';
+import { type Logger, pino } from 'pino';
+import { decodeNative } from './adapters/native.js';
+import { type EmbeddedBroker, startBroker } from './broker/broker.js';
+import { ManualClock, type SiteClock, SystemClock } from './clock.js';
+import { ConfigError, type GatewayConfig } from './config/gateway-config.js';
+import { EventBus } from './event-bus.js';
+import { startHealthServer } from './observability/health-server.js';
+import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { Outbox } from './outbox/outbox.js';
+import { RuleRuntime } from './rules/rule-runtime.js';
+import { SiteConfigStore } from './site-config-store.js';
+import { Uplink } from './uplink/uplink.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Site configuration to use; else the last one stored, else `config.siteConfigFile`. */
+  siteConfig?: SiteConfig;
+  /** Injected site clock (tests); else from `config.clock`. */
+  clock?: SiteClock;
+  logger?: Logger;
+}
+
+/** A site without residents yet: the gateway still runs its broker and waits for the server. */
+const emptySite = (siteId: string): SiteConfig => ({
+  version: 1,
+  site: { id: siteId, name: siteId, timezone: 'Europe/Oslo' },
+  rooms: [],
+  residents: [],
+  sensors: [],
+});
+
+/**
+ * One site's gateway: the embedded broker, the sensor adapters, the rule runtime, the durable
+ * outbox and the uplink. `start()` does all I/O; `stop()` undoes it in reverse order.
+ */
+export class Gateway {
+  readonly bus = new EventBus();
+  readonly metrics: GatewayMetrics = createGatewayMetrics();
+  readonly clock: SiteClock;
+  readonly logger: Logger;
+  #broker: EmbeddedBroker | null = null;
+  #outbox: Outbox | null = null;
+  #runtime: RuleRuntime | null = null;
+  #uplink: Uplink | null = null;
+  #health: { port: number; close(): Promise<void> } | null = null;
+  #siteConfig: SiteConfig;
+  readonly #store: SiteConfigStore;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.logger = options.logger ?? pino({ name: 'gateway' });
+    this.clock = options.clock ?? (options.config.clock === 'simulated' ? new ManualClock(Date.now()) : new SystemClock());
+    this.#store = new SiteConfigStore(join(options.config.stateDir, 'site-config.json'));
+    this.#siteConfig = emptySite(options.config.siteId);
+  }
+
+  get mqttPort(): number {
+    if (this.#broker === null) throw new Error('gateway not started');
+    return this.#broker.port;
+  }
+
+  get healthPort(): number {
+    if (this.#health === null) throw new Error('gateway not started');
+    return this.#health.port;
+  }
+
+  get siteConfig(): SiteConfig {
+    return this.#siteConfig;
+  }
+
+  get outboxDepth(): number {
+    return this.#outbox?.depth() ?? 0;
+  }
+
+  get uplinkConnected(): boolean {
+    return this.#uplink?.connected ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.options;
+    this.#siteConfig = this.#initialSiteConfig();
+    const log = (module: string) => this.logger.child({ module });
+
+    this.#outbox = new Outbox(join(config.stateDir, 'outbox.db'));
+    this.metrics.outboxDepth.set(this.#outbox.depth());
+    this.#runtime = new RuleRuntime(this.#siteConfig, this.clock, this.bus, log('rules'));
+    this.#runtime.start();
+
+    this.bus.on('alarmRaised', this, (alarm) => this.#onAlarm(alarm));
+    this.bus.on('conditionCleared', this, (cleared) => this.#onCleared(cleared));
+    this.bus.on('siteConfigChanged', this, (siteConfig) => {
+      this.#siteConfig = siteConfig;
+      this.#store.save(siteConfig);
+      this.logger.info(
+        { residents: siteConfig.residents.length, sensors: siteConfig.sensors.length },
+        'site configuration updated and stored',
+      );
+    });
+
+    this.#broker = await startBroker({
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      auth: { siteId: config.siteId, users: config.mqtt.users, acceptClock: this.clock instanceof ManualClock },
+      logger: log('broker'),
+    });
+    if (config.mqtt.users.length === 0) this.logger.warn('MQTT broker accepts anonymous sensors (mqtt.users is empty): for demos only');
+    await new Promise<void>((resolve) =>
+      this.#broker?.aedes.subscribe(`nattevakt/v1/${config.siteId}/#`, (packet, done) => this.#onMessage(packet, done), resolve),
+    );
+
+    if (config.server !== null) {
+      this.#uplink = new Uplink(
+        { ...config.server, siteId: config.siteId },
+        this.#outbox,
+        this.bus,
+        this.clock,
+        this.metrics,
+        log('uplink'),
+      );
+      this.#uplink.start();
+    } else this.logger.warn('no server configured: alarms go to the local alarm topic only');
+
+    this.#health = await startHealthServer({
+      host: config.http.host,
+      port: config.http.port,
+      registry: this.metrics.registry,
+      health: () => ({
+        healthy: this.#broker !== null,
+        siteId: config.siteId,
+        mqttPort: this.#broker?.port ?? null,
+        uplinkConnected: this.uplinkConnected,
+        outboxDepth: this.outboxDepth,
+        residents: this.#siteConfig.residents.length,
+        clock: new Date(this.clock.now()).toISOString(),
+      }),
+    });
+    this.logger.info({ siteId: config.siteId, mqttPort: this.#broker.port, healthPort: this.#health.port }, 'gateway started');
+  }
+
+  async stop(): Promise<void> {
+    this.bus.removeAllOf(this);
+    this.#runtime?.stop();
+    this.#uplink?.stop();
+    await this.#broker?.close();
+    await this.#health?.close();
+    this.#outbox?.close();
+    this.#broker = null;
+    this.#health = null;
+    this.#outbox = null;
+    this.logger.info('gateway stopped');
+  }
+
+  #initialSiteConfig(): SiteConfig {
+    if (this.options.siteConfig !== undefined) return this.options.siteConfig;
+    const stored = this.#store.load();
+    if (stored !== null) return stored;
+    const file = this.options.config.siteConfigFile;
+    if (file === undefined) return emptySite(this.options.config.siteId);
+    const checked = checkSiteConfig(JSON.parse(readFileSync(file, 'utf8')));
+    if (!checked.ok) throw new ConfigError(`siteConfigFile ${file} is invalid:\n  ${checked.errors.join('\n  ')}`);
+    return checked.value;
+  }
+
+  #onMessage(packet: AedesPublishPacket, done: () => void): void {
+    try {
+      const started = process.hrtime.bigint();
+      const result = decodeNative(packet.topic, packet.payload as Buffer, {
+        siteId: this.options.config.siteId,
+        sensor: (id) => this.#runtime?.engine.sensor(id),
+        now: this.clock.now(),
+        newId: randomUUID,
+      });
+      switch (result.type) {
+        case 'event': {
+          this.metrics.messages.inc({ kind: result.event.sensorKind });
+          this.#outbox?.enqueue({ type: 'event', event: result.event });
+          const before = this.#alarmsDecided;
+          this.bus.emit('sensorEvent', result.event);
+          if (this.#alarmsDecided > before) this.metrics.decisionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          this.#uplink?.flush();
+          break;
+        }
+        case 'clock':
+          if (this.clock instanceof ManualClock && this.clock.advanceTo(result.time, result.speed))
+            this.bus.emit('clockAdvanced', result.time);
+          break;
+        case 'ignored':
+          break;
+        case 'rejected':
+          this.metrics.rejected.inc({ reason: result.reason });
+          this.logger.warn(
+            { topic: packet.topic.slice(0, 200), sensorId: result.sensorId, reason: result.reason, detail: result.detail },
+            'sensor message rejected',
+          );
+          break;
+        default: {
+          const exhaustive: never = result;
+          throw new Error(`unhandled decode result ${JSON.stringify(exhaustive)}`);
+        }
+      }
+    } catch (error) {
+      // A bug in one message's handling must never stop the broker delivering the next.
+      this.metrics.rejected.inc({ reason: 'internal' });
+      this.logger.error({ err: error, topic: packet.topic.slice(0, 200) }, 'failed to handle sensor message');
+    } finally {
+      done();
+    }
+  }
+
+  #alarmsDecided = 0;
+
+  #onAlarm(alarm: AlarmDecision): void {
+    this.#alarmsDecided++;
+    this.metrics.alarms.inc({ rule: alarm.rule });
+    this.#outbox?.enqueue({ type: 'alarm', alarm });
+    // On-site consumers get the alarm even with the uplink down.
+    this.#broker?.aedes.publish(
+      {
+        cmd: 'publish',
+        topic: topics.alarms(alarm.siteId),
+        payload: Buffer.from(JSON.stringify(alarm)),
+        qos: 1,
+        retain: false,
+        dup: false,
+      },
+      (error) => {
+        if (error) this.logger.error({ alarmId: alarm.id, err: error.message }, 'local alarm publish failed');
+      },
+    );
+    this.#uplink?.flush();
+  }
+
+  #onCleared(cleared: ConditionCleared): void {
+    this.#outbox?.enqueue({ type: 'cleared', cleared });
+    this.#uplink?.flush();
+  }
+}

@@ -1,0 +1,41 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The gateway's Prometheus metrics; one registry per gateway instance. */
+export function createGatewayMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'nattevakt_gateway_' });
+  return {
+    registry,
+    messages: new Counter({
+      name: 'nattevakt_gateway_messages_total',
+      help: 'MQTT messages accepted, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'nattevakt_gateway_rejected_messages_total',
+      help: 'MQTT messages rejected, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    alarms: new Counter({
+      name: 'nattevakt_gateway_alarms_total',
+      help: 'alarms decided, by rule',
+      labelNames: ['rule'] as const,
+      registers: [registry],
+    }),
+    decisionSeconds: new Histogram({
+      name: 'nattevakt_gateway_decision_seconds',
+      help: 'from MQTT message in to alarm decision out',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({ name: 'nattevakt_gateway_outbox_depth', help: 'items waiting for the server', registers: [registry] }),
+    uplinkConnected: new Gauge({
+      name: 'nattevakt_gateway_uplink_connected',
+      help: '1 while connected to the server',
+      registers: [registry],
+    }),
+  };
+}
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { RuleOutput } from '@nattevakt/protocol/rules/engine';
+import { RuleEngine } from '@nattevakt/protocol/rules/engine';
+import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
+import type { SiteConfig } from '@nattevakt/protocol/site-config';
+import type { Logger } from 'pino';
+import type { SiteClock } from '../clock.js';
+import type { EventBus } from '../event-bus.js';
+
+/** Longest single timer; deadlines further away are re-checked, so a changed clock is noticed. */
+const MAX_TIMER_MS = 60_000;
+
+/**
+ * Runs the pure rule engine live: feeds it events at the site-clock time, and wakes it at its
+ * next deadline — by a timer on the system clock, or whenever the simulated clock advances.
+ */
+export class RuleRuntime {
+  readonly #engine: RuleEngine;
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  constructor(
+    config: SiteConfig,
+    private readonly clock: SiteClock,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+  ) {
+    this.#engine = new RuleEngine(config, { newId: randomUUID, wallClock: Date.now });
+  }
+
+  get engine(): RuleEngine {
+    return this.#engine;
+  }
+
+  start(): void {
+    this.bus.on('sensorEvent', this, (event) => this.#handle(event));
+    this.bus.on('siteConfigChanged', this, (config) => {
+      this.#engine.setConfig(config);
+      this.#schedule();
+    });
+    this.bus.on('clockAdvanced', this, () => this.tick());
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.bus.removeAllOf(this);
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Evaluates deadlines now. */
+  tick(): void {
+    this.#publish(this.#engine.onTick(this.clock.now()));
+    this.#schedule();
+  }
+
+  #handle(event: SensorEvent): void {
+    this.#publish(this.#engine.onEvent(event, Date.parse(event.time)));
+    this.#schedule();
+  }
+
+  #publish(output: RuleOutput): void {
+    for (const alarm of output.raised) {
+      this.logger.info(
+        { alarmId: alarm.id, rule: alarm.rule, residentId: alarm.residentId, roomId: alarm.roomId, raisedAt: alarm.raisedAt },
+        'alarm raised',
+      );
+      this.bus.emit('alarmRaised', alarm);
+    }
+    for (const cleared of output.cleared) {
+      this.logger.info({ alarmId: cleared.alarmId, clearedAt: cleared.clearedAt }, 'alarm condition cleared');
+      this.bus.emit('conditionCleared', cleared);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#stopped || this.clock.simulated) return; // a simulated clock ticks us on every advance
+    const deadline = this.#engine.nextDeadline();
+    if (deadline === null) return;
+    const delay = Math.min(Math.max(deadline - this.clock.now(), 0), MAX_TIMER_MS);
+    this.#timer = setTimeout(() => this.tick(), delay);
+    this.#timer.unref();
+  }
+}

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import type { SiteClock } from '@nattevakt/protocol/ward';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { Server } from 'socket.io';
+import { AlarmService } from './alarms/alarm-service.js';
+import { createServerMetrics, type ServerMetrics } from './observability/metrics.js';
+import { attachGatewayNamespace } from './realtime/gateway-namespace.js';
+import type { GatewayNamespace, StaffNamespace } from './realtime/socket-types.js';
+import { attachStaffNamespace } from './realtime/staff-namespace.js';
+import { alarmRoutes } from './routes/alarms.js';
+import { healthRoutes } from './routes/health.js';
+import { HttpError } from './routes/http-error.js';
+import { wardRoutes } from './routes/ward.js';
+import { webAppRoutes } from './routes/web-app.js';
+import { SiteService } from './sites/site-service.js';
+import { openRelationalStore } from './stores/relational/database.js';
+import { SqliteTimeSeriesStore } from './stores/timeseries/sqlite-time-series.js';
+import type { TimeSeriesStore } from './stores/timeseries/time-series-store.js';
+import { WardState } from './ward/ward-state.js';
+
+export interface AppOptions {
+  /** Where the embedded stores keep their files; ':memory:' keeps everything in memory (tests). */
+  dataDir: string;
+  /** The built web app to serve; none when omitted. */
+  webDir?: string;
+  /** Structured logger; silent when omitted. */
+  logger?: Logger;
+}
+
+export interface NattevaktServer {
+  app: FastifyInstance;
+  logger: Logger;
+  io: Server;
+  sites: SiteService;
+  alarms: AlarmService;
+  ward: WardState;
+  timeSeries: TimeSeriesStore;
+  metrics: ServerMetrics;
+}
+
+/**
+ * The server's app factory, separate from `listen()` so tests use `app.inject` or port 0.
+ * Socket.IO is attached by hand to `app.server` and closed in `onClose` (Fastify 5 has no
+ * maintained socket.io plugin).
+ */
+export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
+  const root = options.logger ?? pino({ level: 'silent' });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: root as unknown as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    forceCloseConnections: true,
+  });
+  const logger = root.child({ module: 'server' });
+  const memory = options.dataDir === ':memory:';
+  const db = await openRelationalStore(memory ? ':memory:' : join(options.dataDir, 'nattevakt.db'));
+  const timeSeries = new SqliteTimeSeriesStore(memory ? ':memory:' : join(options.dataDir, 'timeseries.db'));
+  const metrics = createServerMetrics();
+  const sites = new SiteService(db);
+  await sites.load();
+  const ward = new WardState(db, sites);
+  await ward.load();
+  const alarms = new AlarmService(db, sites, root.child({ module: 'alarms' }));
+  const clocks = new Map<string, SiteClock>();
+
+  // One central error handler: 4xx say what was wrong; a 5xx never leaks its internals.
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    const status = error instanceof HttpError ? error.statusCode : (error.statusCode ?? 500);
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send({ error: 'internal error', requestId: request.id });
+    }
+    return reply.code(status).send({ error: error.message });
+  });
+
+  const io = new Server(app.server, {
+    serveClient: false,
+    maxHttpBufferSize: 2 * 1024 * 1024,
+    // Best effort only: a tablet that comes back resyncs over REST by seq in any case.
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+  });
+  const staff = io.of('/staff') as unknown as StaffNamespace;
+  const gatewayNsp = io.of('/gateway') as unknown as GatewayNamespace;
+  attachStaffNamespace(staff, { alarms, metrics, logger: root.child({ module: 'staff' }) });
+  attachGatewayNamespace(gatewayNsp, {
+    sites,
+    alarms,
+    ward,
+    timeSeries,
+    metrics,
+    logger: root.child({ module: 'gateway-ingest' }),
+    staff,
+    clocks,
+  });
+  const gatewayConnected = async (siteId: string) => (await gatewayNsp.in(`site:${siteId}`).fetchSockets()).length > 0;
+
+  app.addHook('onClose', async () => {
+    await io.close();
+    await timeSeries.close();
+    await db.destroy();
+    logger.info('server stopped');
+  });
+
+  await app.register(healthRoutes, { db, metrics });
+  await app.register(wardRoutes, { sites, ward, alarms, clocks, gatewayConnected });
+  await app.register(alarmRoutes, { alarms });
+  if (options.webDir !== undefined) await app.register(webAppRoutes, { webDir: options.webDir });
+  return { app, logger: root, io, sites, alarms, ward, timeSeries, metrics };
+}

@@ -1,0 +1,135 @@
+import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
+import { type BatchAck, MAX_BATCH_ITEMS, type OutboxItem, outboxItem } from '@nattevakt/protocol/socket-events';
+import type { SiteClock } from '@nattevakt/protocol/ward';
+import type { Logger } from 'pino';
+import type { AlarmService } from '../alarms/alarm-service.js';
+import type { ServerMetrics } from '../observability/metrics.js';
+import type { SiteService } from '../sites/site-service.js';
+import type { TimeSeriesStore } from '../stores/timeseries/time-series-store.js';
+import type { WardState } from '../ward/ward-state.js';
+import type { GatewayNamespace, GatewaySocket, StaffNamespace } from './socket-types.js';
+
+export interface GatewayIngestDeps {
+  sites: SiteService;
+  alarms: AlarmService;
+  ward: WardState;
+  timeSeries: TimeSeriesStore;
+  metrics: ServerMetrics;
+  logger: Logger;
+  staff: StaffNamespace;
+  clocks: Map<string, SiteClock>;
+}
+
+/**
+ * `/gateway`: authenticated by a per-gateway token; ingests acknowledged batches from the
+ * gateway's outbox. Ingestion is idempotent by id, so a batch re-sent after a lost ack is harmless.
+ */
+export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayIngestDeps): void {
+  const { logger, metrics } = deps;
+  nsp.use((socket, next) => {
+    deps.sites.authenticateGateway((socket.handshake.auth as { token?: unknown }).token).then(
+      (siteId) => {
+        if (siteId === null) {
+          logger.warn({ address: socket.handshake.address }, 'gateway refused: unknown token');
+          next(new Error('unauthorized'));
+          return;
+        }
+        socket.data.siteId = siteId;
+        next();
+      },
+      (error: unknown) => next(error as Error),
+    );
+  });
+
+  nsp.on('connection', (socket: GatewaySocket) => {
+    const { siteId } = socket.data;
+    void socket.join(`site:${siteId}`);
+    metrics.gateways.inc();
+    logger.info({ siteId, id: socket.id }, 'gateway connected');
+    deps.staff.emit('gateway', { siteId, connected: true });
+    const config = deps.sites.get(siteId);
+    if (config) socket.emit('config', config);
+
+    socket.on('batch', (items, ack) => {
+      if (typeof ack !== 'function') return;
+      ingest(deps, siteId, items).then(ack, (error: unknown) => {
+        logger.error({ siteId, err: error }, 'batch ingestion failed');
+        ack({ ok: false, accepted: 0, rejected: [], error: 'internal error; retry' });
+      });
+    });
+    socket.on('clock', (clock) => {
+      if (typeof clock !== 'object' || clock === null || typeof clock.time !== 'string' || Number.isNaN(Date.parse(clock.time))) return;
+      const value: SiteClock = { siteId, time: clock.time, simulated: clock.simulated === true, speed: Number(clock.speed) || 1 };
+      deps.clocks.set(siteId, value);
+      deps.staff.emit('clock', value);
+    });
+    socket.on('disconnect', (reason) => {
+      metrics.gateways.dec();
+      logger.warn({ siteId, reason }, 'gateway disconnected');
+      void nsp
+        .in(`site:${siteId}`)
+        .fetchSockets()
+        .then((left) => {
+          if (left.length === 0) deps.staff.emit('gateway', { siteId, connected: false });
+        });
+    });
+  });
+}
+
+/** Validates and stores one batch, in order. Items that can never be stored are rejected by index. */
+export async function ingest(deps: GatewayIngestDeps, siteId: string, items: unknown): Promise<BatchAck> {
+  if (!Array.isArray(items)) return { ok: false, accepted: 0, rejected: [], error: 'a batch is an array of outbox items' };
+  if (items.length > MAX_BATCH_ITEMS) return { ok: false, accepted: 0, rejected: [], error: `at most ${MAX_BATCH_ITEMS} items per batch` };
+  const rejected: BatchAck['rejected'] = [];
+  const valid: OutboxItem[] = [];
+  items.forEach((item, index) => {
+    const checked = outboxItem.check(item);
+    if (!checked.ok) {
+      rejected.push({ index, error: checked.errors.join('; ') });
+      deps.metrics.rejected.inc({ reason: 'schema' });
+      return;
+    }
+    const itemSite =
+      checked.value.type === 'event'
+        ? checked.value.event.siteId
+        : checked.value.type === 'alarm'
+          ? checked.value.alarm.siteId
+          : checked.value.cleared.siteId;
+    if (itemSite !== siteId) {
+      rejected.push({ index, error: `item is for site ${itemSite}, this gateway is authenticated for ${siteId}` });
+      deps.metrics.rejected.inc({ reason: 'wrong-site' });
+      return;
+    }
+    valid.push(checked.value);
+  });
+  if (rejected.length) deps.logger.warn({ siteId, rejected: rejected.slice(0, 5) }, 'gateway batch items rejected');
+
+  const events: SensorEvent[] = valid.flatMap((i) => (i.type === 'event' ? [i.event] : []));
+  if (events.length) {
+    const written = await deps.timeSeries.write(events);
+    deps.metrics.duplicates.inc(events.length - written);
+  }
+  for (const item of valid) {
+    deps.metrics.ingested.inc({ type: item.type });
+    switch (item.type) {
+      case 'event': {
+        const room = await deps.ward.apply(item.event);
+        if (room) deps.staff.emit('room', room);
+        break;
+      }
+      case 'alarm': {
+        const alarm = await deps.alarms.raise(item.alarm, siteId);
+        if (alarm) deps.metrics.gatewayLatency.observe(Math.max(0, Date.parse(alarm.receivedAt) - Date.parse(alarm.decidedAt)) / 1000);
+        break;
+      }
+      case 'cleared':
+        await deps.alarms.conditionCleared(item.cleared, siteId);
+        break;
+      default: {
+        const exhaustive: never = item;
+        throw new Error(`unknown outbox item ${JSON.stringify(exhaustive)}`);
+      }
+    }
+  }
+  return { ok: true, accepted: valid.length, rejected };
+}

@@ -1,0 +1,41 @@
+import type { SiteClock } from '@nattevakt/protocol/ward';
+import { WardView } from '@nattevakt/protocol/ward';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AlarmService } from '../alarms/alarm-service.js';
+import type { SiteService } from '../sites/site-service.js';
+import type { WardState } from '../ward/ward-state.js';
+import { HttpError } from './http-error.js';
+
+/** The nurse's board: every room of a site with its live state. */
+export const wardRoutes: FastifyPluginAsync<{
+  sites: SiteService;
+  ward: WardState;
+  alarms: AlarmService;
+  clocks: Map<string, SiteClock>;
+  gatewayConnected: (siteId: string) => Promise<boolean>;
+}> = async (app, deps) => {
+  app.get<{ Querystring: { site?: string } }>(
+    '/api/ward',
+    {
+      schema: {
+        querystring: Type.Object({ site: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+        response: { 200: WardView },
+      },
+    },
+    async (request) => {
+      const sites = deps.sites.list();
+      const config = request.query.site === undefined ? sites[0] : deps.sites.get(request.query.site);
+      if (config === undefined)
+        throw new HttpError(404, request.query.site === undefined ? 'no site is configured yet' : `no site "${request.query.site}"`);
+      const siteId = config.site.id;
+      return {
+        site: config.site,
+        gatewayConnected: await deps.gatewayConnected(siteId),
+        clock: deps.clocks.get(siteId) ?? null,
+        rooms: deps.ward.rooms(siteId),
+        seq: await deps.alarms.currentSeq(),
+      };
+    },
+  );
+};

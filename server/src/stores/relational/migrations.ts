@@ -1,0 +1,82 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+/** Migrations in code, so the built server carries them; never edit one that has shipped. */
+const migrations: Record<string, Migration> = {
+  '0001-sites-gateways-alarms': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sites')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('gateways')
+        .addColumn('site_id', 'text', (c) => c.primaryKey().references('sites.id'))
+        .addColumn('token_sha256', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('alarms')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text', (c) => c.notNull())
+        .addColumn('room_id', 'text', (c) => c.notNull())
+        .addColumn('sensor_id', 'text', (c) => c.notNull())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull())
+        .addColumn('raised_at', 'text', (c) => c.notNull())
+        .addColumn('decided_at', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('resident_name', 'text', (c) => c.notNull())
+        .addColumn('room_name', 'text', (c) => c.notNull())
+        .addColumn('condition_cleared_at', 'text')
+        .addColumn('acknowledged_at', 'text')
+        .addColumn('acknowledged_by', 'text')
+        .addColumn('resolved_at', 'text')
+        .addColumn('resolved_by', 'text')
+        .addColumn('outcome', 'text')
+        .addColumn('note', 'text')
+        .execute();
+      await db.schema.createIndex('alarms_seq').on('alarms').column('seq').execute();
+      await db.schema.createIndex('alarms_site_status').on('alarms').columns(['site_id', 'status']).execute();
+      await db.schema
+        .createTable('alarm_audit')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('alarm_id', 'text', (c) => c.notNull().references('alarms.id'))
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('alarm_audit_alarm').on('alarm_audit').column('alarm_id').execute();
+      await db.schema
+        .createTable('sensor_state')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('sensor_id', 'text', (c) => c.notNull())
+        .addColumn('value', 'integer')
+        .addColumn('since', 'text')
+        .addColumn('online', 'integer')
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .addColumn('battery', 'integer')
+        .addPrimaryKeyConstraint('sensor_state_pk', ['site_id', 'sensor_id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['sensor_state', 'alarm_audit', 'alarms', 'gateways', 'sites'])
+        await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Brings the database to the latest schema; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`);
+}

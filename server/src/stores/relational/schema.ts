@@ -1,0 +1,50 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Tables of the relational store; the same schema on SQLite and (issue 5) PostgreSQL. */
+export interface RelationalSchema {
+  sites: { id: string; config: string; updated_at: string };
+  gateways: { site_id: string; token_sha256: string; created_at: string };
+  alarms: {
+    id: string;
+    site_id: string;
+    resident_id: string;
+    room_id: string;
+    sensor_id: string;
+    rule: string;
+    priority: string;
+    raised_at: string;
+    decided_at: string;
+    received_at: string;
+    evidence: string;
+    status: string;
+    seq: number;
+    resident_name: string;
+    room_name: string;
+    condition_cleared_at: string | null;
+    acknowledged_at: string | null;
+    acknowledged_by: string | null;
+    resolved_at: string | null;
+    resolved_by: string | null;
+    outcome: string | null;
+    note: string | null;
+  };
+  /** The current state of every sensor, kept up to date on ingestion so a restart shows the ward as it was. */
+  sensor_state: {
+    site_id: string;
+    sensor_id: string;
+    value: number | null;
+    since: string | null;
+    online: number | null;
+    last_seen: string;
+    battery: number | null;
+  };
+  /** Every change to every alarm, with who and when. Its id is the alarm change sequence number. */
+  alarm_audit: {
+    seq: Generated<number>;
+    alarm_id: string;
+    action: string;
+    actor: string;
+    at: string;
+    detail: ColumnType<string | null, string | null | undefined, string | null>;
+  };
+}

@@ -1,0 +1,13 @@
+import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
+
+/**
+ * The time-series port: sensor events by time. Adapters: the embedded SQLite store (default),
+ * InfluxDB (issue 5). Writes are idempotent by event id.
+ */
+export interface TimeSeriesStore {
+  /** Stores events; an id seen before is skipped. Returns how many were new. */
+  write(events: SensorEvent[]): Promise<number>;
+  /** Events of a site in [from, to), oldest first. */
+  range(siteId: string, from: Date, to: Date, limit?: number): Promise<SensorEvent[]>;
+  close(): Promise<void>;
+}
