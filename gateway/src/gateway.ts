@@ -156,14 +156,19 @@ export class Gateway {
     this.logger.info('gateway stopped');
   }
 
+  /** Given configuration first, then the stored one, then the boot file; what it runs with is stored. */
   #initialSiteConfig(): SiteConfig {
-    if (this.options.siteConfig !== undefined) return this.options.siteConfig;
+    if (this.options.siteConfig !== undefined) {
+      this.#store.save(this.options.siteConfig);
+      return this.options.siteConfig;
+    }
     const stored = this.#store.load();
     if (stored !== null) return stored;
     const file = this.options.config.siteConfigFile;
     if (file === undefined) return emptySite(this.options.config.siteId);
     const checked = checkSiteConfig(JSON.parse(readFileSync(file, 'utf8')));
     if (!checked.ok) throw new ConfigError(`siteConfigFile ${file} is invalid:\n  ${checked.errors.join('\n  ')}`);
+    this.#store.save(checked.value);
     return checked.value;
   }
 

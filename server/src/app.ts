@@ -94,8 +94,11 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   });
   const gatewayConnected = async (siteId: string) => (await gatewayNsp.in(`site:${siteId}`).fetchSockets()).length > 0;
 
+  // Upgraded WebSocket connections keep the HTTP server from closing, so they go first (preClose).
+  app.addHook('preClose', async () => {
+    io.engine.close();
+  });
   app.addHook('onClose', async () => {
-    await io.close();
     await timeSeries.close();
     await db.destroy();
     logger.info('server stopped');

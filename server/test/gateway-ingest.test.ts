@@ -1,0 +1,161 @@
+import type { AddressInfo } from 'node:net';
+import type { AlarmDecision } from '@nattevakt/protocol/alarm';
+import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
+import type { SiteConfig } from '@nattevakt/protocol/site-config';
+import type { BatchAck, GatewayClientToServer, GatewayServerToClient, OutboxItem } from '@nattevakt/protocol/socket-events';
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp, type NattevaktServer } from '../src/app.js';
+
+const TOKEN = 'gateway-token-for-tests-0001';
+const site: SiteConfig = {
+  version: 1,
+  site: { id: 'demo', name: 'Demo', timezone: 'Europe/Oslo' },
+  rooms: [{ id: 'room-1', name: 'Rom 1' }],
+  residents: [
+    {
+      id: 'res-1',
+      name: 'Astrid H.',
+      roomId: 'room-1',
+      plan: {
+        armed: true,
+        nightWindow: { start: '22:00', end: '07:00' },
+        rules: { doorOpenAtNight: { enabled: true, priority: 'high' }, outOfBedTooLong: { enabled: true, minutes: 20, priority: 'high' } },
+      },
+    },
+  ],
+  sensors: [{ id: 'bed-1', kind: 'bed', roomId: 'room-1', residentId: 'res-1' }],
+};
+
+const event = (id: string, occupied: boolean, time: string): SensorEvent => ({
+  id,
+  siteId: 'demo',
+  sensorId: 'bed-1',
+  sensorKind: 'bed',
+  roomId: 'room-1',
+  residentId: 'res-1',
+  time,
+  occupied,
+  online: true,
+  format: 'native',
+  raw: JSON.stringify({ kind: 'bed', occupied }),
+});
+
+const decision: AlarmDecision = {
+  id: 'alarm-1',
+  siteId: 'demo',
+  residentId: 'res-1',
+  roomId: 'room-1',
+  sensorId: 'bed-1',
+  rule: 'out-of-bed-too-long',
+  priority: 'high',
+  raisedAt: '2026-11-25T02:20:00.000Z',
+  decidedAt: '2026-11-25T02:20:00.001Z',
+  evidence: { eventIds: ['e1'], since: '2026-11-25T02:00:00.000Z', thresholdMinutes: 20 },
+};
+
+describe('ingestion from a gateway', () => {
+  let server: NattevaktServer;
+  let url: string;
+  const sockets: Socket[] = [];
+
+  beforeEach(async () => {
+    server = await buildApp({ dataDir: ':memory:' });
+    await server.sites.save(site);
+    await server.sites.setGatewayToken('demo', TOKEN);
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.disconnect();
+    await server.app.close();
+  });
+
+  async function connectGateway(token: string) {
+    const socket: Socket<GatewayServerToClient, GatewayClientToServer> = io(`${url}/gateway`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    sockets.push(socket);
+    const config = new Promise<SiteConfig>((resolve) => socket.once('config', resolve));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return { socket, config };
+  }
+
+  it('refuses a gateway with an unknown token', async () => {
+    await expect(connectGateway('not-the-right-token-at-all')).rejects.toThrow('unauthorized');
+  });
+
+  it('pushes the site configuration to the gateway on connect', async () => {
+    const { config } = await connectGateway(TOKEN);
+    expect(await config).toEqual(site);
+  });
+
+  it('stores a re-delivered batch once (idempotent by id)', async () => {
+    const { socket } = await connectGateway(TOKEN);
+    const batch: OutboxItem[] = [
+      { type: 'event', event: event('e1', false, '2026-11-25T02:00:00.000Z') },
+      { type: 'alarm', alarm: decision },
+    ];
+    const first: BatchAck = await socket.emitWithAck('batch', batch);
+    const again: BatchAck = await socket.emitWithAck('batch', batch);
+    expect(first).toEqual({ ok: true, accepted: 2, rejected: [] });
+    expect(again).toEqual({ ok: true, accepted: 2, rejected: [] });
+    const stored = await server.timeSeries.range('demo', new Date('2026-11-25T00:00:00Z'), new Date('2026-11-26T00:00:00Z'));
+    expect(stored.map((e) => e.id)).toEqual(['e1']);
+    const open = await server.alarms.open();
+    expect(open.alarms.map((a) => a.id)).toEqual(['alarm-1']);
+    const history = await server.alarms.get('alarm-1');
+    expect(history?.audit.map((a) => a.action)).toEqual(['raised']);
+    expect((await server.metrics.duplicates.get()).values[0]?.value).toBe(1);
+  });
+
+  it('rejects invalid items by index and stores the valid ones', async () => {
+    const { socket } = await connectGateway(TOKEN);
+    const otherSite = { ...event('e2', true, '2026-11-25T02:05:00.000Z'), siteId: 'other' };
+    const ack: BatchAck = await socket.emitWithAck('batch', [
+      { type: 'event', event: { id: 'x' } },
+      { type: 'event', event: otherSite },
+      { type: 'event', event: event('e3', true, '2026-11-25T02:06:00.000Z') },
+    ] as OutboxItem[]);
+    expect(ack.ok).toBe(true);
+    expect(ack.accepted).toBe(1);
+    expect(ack.rejected.map((r) => r.index)).toEqual([0, 1]);
+    expect(ack.rejected[1]?.error).toContain('authenticated for demo');
+    const room = server.ward.room('demo', 'room-1');
+    expect(room?.bed).toEqual({ occupied: true, since: '2026-11-25T02:06:00.000Z' });
+  });
+
+  it('answers a batch that is not an array with an error instead of crashing', async () => {
+    const { socket } = await connectGateway(TOKEN);
+    const ack = (await socket.emitWithAck('batch', { nope: true } as unknown as OutboxItem[])) as BatchAck;
+    expect(ack).toMatchObject({ ok: false, error: expect.stringContaining('array') });
+    expect(socket.connected).toBe(true);
+  });
+});
+
+describe('REST', () => {
+  it('reports health and refuses a bad query with a 400 that says why', async () => {
+    const server = await buildApp({ dataDir: ':memory:' });
+    try {
+      const health = await server.app.inject({ method: 'GET', url: '/api/health' });
+      expect(health.statusCode).toBe(200);
+      expect(health.json()).toMatchObject({ status: 'ok', database: true });
+      const bad = await server.app.inject({ method: 'GET', url: '/api/alarms/changes?since=minus-one' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error).toContain('since');
+      const missing = await server.app.inject({ method: 'GET', url: '/api/alarms/nope' });
+      expect(missing.statusCode).toBe(404);
+      const noSite = await server.app.inject({ method: 'GET', url: '/api/ward' });
+      expect(noSite.statusCode).toBe(404);
+      const metrics = await server.app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.body).toContain('nattevakt_server_ingested_items_total');
+    } finally {
+      await server.app.close();
+    }
+  });
+});
