@@ -1,0 +1,157 @@
+import type { NightClock } from './night-clock.js';
+import { type BehaviourProfile, PROFILES, type ProfileName } from './profiles.js';
+import { SeededRandom } from './seeded-random.js';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/** A change of one sensor's state: occupied for a bed, open for a door. */
+export interface SensorChange {
+  at: number;
+  value: boolean;
+  note?: string;
+}
+
+export type ExitKind = 'toilet' | 'walk-out' | 'scripted-walk-out' | 'fall';
+
+/** A time out of bed, from leaving it to lying down again, with the door openings on the way. */
+export interface BedExit {
+  kind: ExitKind;
+  leave: number;
+  back: number;
+  doorOpenings: { open: number; close: number; note?: string }[];
+  leaveNote?: string;
+  backNote?: string;
+}
+
+/** What one resident does tonight, as the bed mat and the door contact will see it. */
+export interface ResidentNight {
+  profile: ProfileName;
+  restlessNight: boolean;
+  bedtime: number;
+  wakeUp: number;
+  exits: BedExit[];
+  /** Turning over: the mat unloads for a few seconds. */
+  turns: { at: number; seconds: number }[];
+  bed: SensorChange[];
+  door: SensorChange[];
+}
+
+export interface ResidentNightInput {
+  seed: number;
+  clock: NightClock;
+  residentId: string;
+  profile: ProfileName;
+  /** Events the demo depends on; random exits and turns that would collide with them are dropped. */
+  scripted?: BedExit[];
+  /** For log lines: "Rom 7", "Astrid H.". */
+  roomName: string;
+  residentName: string;
+}
+
+const overlaps = (a: { leave: number; back: number }, b: { leave: number; back: number }, margin: number) =>
+  a.leave < b.back + margin && b.leave < a.back + margin;
+
+/**
+ * Simulates one resident's night from noon to noon: up in the evening, bedtime, sleep with
+ * turning over and toilet visits, perhaps a walk out of the room, and getting up in the morning.
+ * Deterministic by (seed, night, resident): the same inputs always give the same night.
+ */
+export function simulateResidentNight(input: ResidentNightInput): ResidentNight {
+  const { clock, roomName, residentName } = input;
+  const profile: BehaviourProfile = PROFILES[input.profile];
+  const random = new SeededRandom(input.seed, clock.night, 'resident', input.residentId);
+
+  const lateEvening = profile.lateEvening;
+  const bedtimeRange = lateEvening !== undefined && random.chance(lateEvening.chance) ? lateEvening.bedtime : profile.bedtime;
+  const bedtime = clock.atMinutes(random.between(...bedtimeRange));
+  const wakeUp = clock.atMinutes(random.between(...profile.wakeUp));
+  const restlessNight = random.chance(profile.restlessNightChance);
+  const [minVisits, maxVisits] = restlessNight ? profile.restlessToiletVisits : profile.toiletVisits;
+
+  // Random exits, drawn in elapsed time between falling asleep and waking, then thinned so that
+  // no two overlap: a resident is never on two trips at once.
+  const candidates: BedExit[] = [];
+  const visits = random.int(minVisits, maxVisits);
+  const asleepFrom = bedtime + 20 * MINUTE;
+  const asleepTo = wakeUp - 25 * MINUTE;
+  for (let i = 0; i < visits; i++) {
+    const leave = random.between(asleepFrom, asleepTo);
+    const minutesOut = random.between(...profile.toiletMinutes);
+    candidates.push({ kind: 'toilet', leave, back: leave + minutesOut * MINUTE, doorOpenings: [] });
+  }
+  const walkOutFrom = Math.max(asleepFrom, clock.at('23:30'));
+  const walkOutTo = Math.min(asleepTo, clock.at('05:30'));
+  const scripted = input.scripted ?? [];
+  if (random.chance(profile.walkOutChance) && walkOutFrom < walkOutTo) {
+    // Drawn even when the scripted walk-out replaces it (one walk out of the room a night is
+    // plenty), so the rest of the night stays the same with or without the script.
+    const randomWalkOut = walkOut(random, random.between(walkOutFrom, walkOutTo), roomName, residentName);
+    if (!scripted.some((exit) => exit.doorOpenings.length > 0)) candidates.push(randomWalkOut);
+  }
+  const exits: BedExit[] = [...scripted];
+  for (const exit of candidates.sort((a, b) => a.leave - b.leave)) {
+    if (!(exit.leave < exit.back) || exit.back >= asleepTo) continue;
+    if (exits.some((kept) => overlaps(exit, kept, (kept.kind === 'toilet' ? 5 : 15) * MINUTE))) continue;
+    exits.push(exit);
+  }
+  exits.sort((a, b) => a.leave - b.leave);
+
+  const hoursAsleep = (wakeUp - bedtime) / (60 * MINUTE);
+  const restlessFactor = restlessNight ? 1.6 : 1;
+  const turnCount = Math.round(hoursAsleep * random.between(...profile.turnsPerHour) * restlessFactor);
+  const turns: { at: number; seconds: number }[] = [];
+  for (let i = 0; i < turnCount; i++) {
+    const at = Math.round(random.between(bedtime + 5 * MINUTE, wakeUp - 5 * MINUTE));
+    const seconds = random.int(2, 8);
+    const span = { leave: at, back: at + seconds * SECOND };
+    if (exits.some((exit) => overlaps(span, exit, 2 * MINUTE))) continue;
+    if (turns.some((turn) => Math.abs(turn.at - at) < MINUTE)) continue;
+    turns.push({ at, seconds });
+  }
+  turns.sort((a, b) => a.at - b.at);
+
+  const bed: SensorChange[] = [change(bedtime, true)];
+  for (const turn of turns) bed.push(change(turn.at, false), change(turn.at + turn.seconds * SECOND, true));
+  for (const exit of exits) bed.push(change(exit.leave, false, exit.leaveNote), change(exit.back, true, exit.backNote));
+  bed.push(change(wakeUp, false));
+  bed.sort((a, b) => a.at - b.at);
+
+  const door: SensorChange[] = [];
+  for (const exit of exits) {
+    for (const opening of exit.doorOpenings) door.push(change(opening.open, true, opening.note), change(opening.close, false));
+  }
+  door.sort((a, b) => a.at - b.at);
+
+  return {
+    profile: input.profile,
+    restlessNight,
+    bedtime,
+    wakeUp,
+    exits,
+    turns,
+    bed,
+    door,
+  };
+}
+
+/** Sensors report whole milliseconds; a note is kept only where there is one. */
+function change(at: number, value: boolean, note?: string): SensorChange {
+  return note === undefined ? { at: Math.round(at), value } : { at: Math.round(at), value, note };
+}
+
+/** A wandering resident leaves the room: out through the door, and later back in through it. */
+function walkOut(random: SeededRandom, leave: number, roomName: string, residentName: string): BedExit {
+  const out = leave + random.between(40, 120) * SECOND;
+  const back = leave + random.between(8, 18) * MINUTE;
+  const returnDoor = back - random.between(60, 150) * SECOND;
+  return {
+    kind: 'walk-out',
+    leave,
+    back,
+    doorOpenings: [
+      { open: out, close: out + random.between(15, 60) * SECOND, note: `${roomName}: døren åpnes – ${residentName} går ut` },
+      { open: returnDoor, close: returnDoor + random.between(10, 30) * SECOND },
+    ],
+  };
+}
