@@ -114,7 +114,17 @@ writeFileSync(
 );
 
 say(`starting the server on http://127.0.0.1:${httpPort} (logs: ${join(dataDir, 'logs')})`);
-run('server', ['server/dist/src/main.js', '--port', String(httpPort), '--data-dir', join(dataDir, 'server'), '--seed-site', wardFile, '--gateway-token', token]);
+run('server', [
+  'server/dist/src/main.js',
+  '--port',
+  String(httpPort),
+  '--data-dir',
+  join(dataDir, 'server'),
+  '--seed-site',
+  wardFile,
+  '--gateway-token',
+  token,
+]);
 await waitForHealth('server', `http://127.0.0.1:${httpPort}/api/health`);
 
 say(`starting the gateway with its MQTT broker on 127.0.0.1:${mqttPort} (set NATTEVAKT_MQTT_PORT to change it)`);
@@ -124,7 +134,8 @@ await waitForHealth('gateway', `http://127.0.0.1:${healthPort}/health`);
 // What is happening: every alarm the gateway decides, from its local alarm topic.
 const ward = JSON.parse(readFileSync(wardFile, 'utf8'));
 const roomName = (id) => ward.rooms.find((r) => r.id === id)?.name ?? id;
-const clock = (iso) => new Intl.DateTimeFormat('nb-NO', { timeZone: ward.site.timezone, hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+const clock = (iso) =>
+  new Intl.DateTimeFormat('nb-NO', { timeZone: ward.site.timezone, hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'demo-terminal' });
 await watcher.subscribeAsync(`nattevakt/v1/${ward.site.id}/alarms`, { qos: 1 });
 watcher.on('message', (_topic, payload) => {
@@ -134,9 +145,27 @@ watcher.on('message', (_topic, payload) => {
 });
 
 say(`the simulator plays the night from ${from} at ${speed}× speed for ${ward.residents.length} residents`);
-run('simulator', ['simulator/dist/src/cli.js', 'play', '--config', wardFile, '--url', `mqtt://127.0.0.1:${mqttPort}`, '--seed', '7', '--from', from, '--to', '07:00', '--speed', String(speed), '--loop']);
+run('simulator', [
+  'simulator/dist/src/cli.js',
+  'play',
+  '--config',
+  wardFile,
+  '--url',
+  `mqtt://127.0.0.1:${mqttPort}`,
+  '--seed',
+  '7',
+  '--from',
+  from,
+  '--to',
+  '07:00',
+  '--speed',
+  String(speed),
+  '--loop',
+]);
 
 say('');
 say(`Open http://localhost:${httpPort} on a tablet-sized window: the ward board for the night nurse.`);
-say('At 03:10 (site time) the resident in room 7 walks out of the door; at 03:50 the resident in room 12 has been out of bed for 20 minutes.');
+say(
+  'At 03:10 (site time) the resident in room 7 walks out of the door; at 03:50 the resident in room 12 has been out of bed for 20 minutes.',
+);
 say('Press Ctrl+C to stop.');

@@ -101,7 +101,9 @@ export class RuleEngine {
 
   /** Feeds one normalized event; `now` is the site-clock time the event is decided at. */
   onEvent(event: SensorEvent, now: number): RuleOutput {
-    const output: RuleOutput = { raised: [], cleared: [] };
+    // Deadlines that passed before this event are decided first: an "in bed" that arrives after
+    // the out-of-bed deadline but before the timer fired must not swallow the alarm.
+    const output = this.onTick(now);
     const sensor = this.#sensors.get(event.sensorId);
     if (sensor === undefined) return output;
     for (const resident of this.residentsOf(sensor)) {

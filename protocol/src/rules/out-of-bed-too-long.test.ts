@@ -42,6 +42,15 @@ describe('out-of-bed-too-long', () => {
     expect(engine.onTick(at('2026-11-25T02:45')).raised).toEqual([]);
   });
 
+  it('an "in bed" that arrives after the deadline, before the timer fired, still raises the alarm and then clears it', () => {
+    const { engine, ev } = setup();
+    engine.onEvent(ev.bed('bed-1', false, at('2026-11-25T02:00')), at('2026-11-25T02:00'));
+    const back = ev.bed('bed-1', true, at('2026-11-25T02:25'));
+    const out = engine.onEvent(back, at('2026-11-25T02:25'));
+    expect(out.raised.map((a) => [a.rule, a.raisedAt])).toEqual([['out-of-bed-too-long', '2026-11-25T01:25:00.000Z']]);
+    expect(out.cleared).toEqual([{ alarmId: out.raised[0]?.id, siteId: 'demo', clearedAt: '2026-11-25T01:25:00.000Z', eventId: back.id }]);
+  });
+
   it('returning to bed before the deadline raises nothing and removes the deadline', () => {
     const { engine, ev } = setup();
     engine.onEvent(ev.bed('bed-1', false, at('2026-11-25T02:00')), at('2026-11-25T02:00'));
