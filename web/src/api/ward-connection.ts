@@ -1,0 +1,147 @@
+import type { AcknowledgeCommand, Alarm, ResolveCommand } from '@nattevakt/protocol/alarm';
+import type { CommandResult, StaffClientToServer, StaffServerToClient } from '@nattevakt/protocol/socket-events';
+import { io, type Socket } from 'socket.io-client';
+import { fetchAlarmChanges, fetchOpenAlarms, fetchWard } from './rest.js';
+import { WardStore } from './ward-store.js';
+
+type StaffSocket = Socket<StaffServerToClient, StaffClientToServer>;
+
+/** Why a command did not reach the server, so the card can say it in the nurse's language. */
+export type CommandFailure = 'offline' | 'timeout' | 'rejected';
+export type CommandOutcome = { ok: true; alarm: Alarm } | { ok: false; failure: CommandFailure; error: string };
+
+const COMMAND_TIMEOUT_MS = 8000;
+const RESYNC_RETRY_MS = 5000;
+
+/**
+ * The tablet's link to the server: REST for snapshots, Socket.IO `/staff` for live changes.
+ * Socket.IO's connection-state recovery is best effort, so every connect that was not
+ * recovered, and every gap in the alarm `seq`, triggers a resync over REST.
+ */
+export class WardConnection {
+  readonly store = new WardStore();
+  private socket: StaffSocket | null = null;
+  private resyncRunning = false;
+  private resyncAgain = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private aborter = new AbortController();
+
+  start(): void {
+    if (this.socket) return;
+    this.aborter = new AbortController();
+    const socket: StaffSocket = io('/staff');
+    this.socket = socket;
+
+    socket.on('connect', () => {
+      this.store.setLink('connected');
+      if (!socket.recovered) this.requestResync();
+    });
+    socket.on('connect_error', () => this.store.setLink('disconnected'));
+    socket.on('disconnect', (reason) => {
+      this.store.setLink('disconnected');
+      // After a server-side disconnect the client does not retry by itself; a ward board must.
+      if (reason === 'io server disconnect') setTimeout(() => this.socket?.connect(), RESYNC_RETRY_MS);
+    });
+    socket.on('alarm', (alarm) => this.receiveAlarm(alarm));
+    socket.on('room', (room) => this.store.applyRoom(room));
+    socket.on('clock', (clock) => this.store.applyClock(clock));
+    socket.on('gateway', (status) => this.store.applyGateway(status));
+
+    // Load at once rather than waiting for the socket, so a slow upgrade does not delay the board.
+    this.requestResync();
+  }
+
+  stop(): void {
+    this.aborter.abort();
+    clearTimeout(this.retryTimer);
+    this.socket?.disconnect();
+    this.socket?.removeAllListeners();
+    this.socket = null;
+  }
+
+  acknowledge(command: AcknowledgeCommand): Promise<CommandOutcome> {
+    return this.send('acknowledge', command);
+  }
+
+  resolve(command: ResolveCommand): Promise<CommandOutcome> {
+    return this.send('resolve', command);
+  }
+
+  private async send(event: 'acknowledge' | 'resolve', command: AcknowledgeCommand | ResolveCommand): Promise<CommandOutcome> {
+    const socket = this.socket;
+    // Refuse rather than buffer: a "Jeg går" delivered minutes later would mislead colleagues.
+    if (!socket?.connected) return { ok: false, failure: 'offline', error: 'not connected' };
+    let result: CommandResult;
+    try {
+      result =
+        event === 'acknowledge'
+          ? await socket.timeout(COMMAND_TIMEOUT_MS).emitWithAck('acknowledge', command as AcknowledgeCommand)
+          : await socket.timeout(COMMAND_TIMEOUT_MS).emitWithAck('resolve', command as ResolveCommand);
+    } catch (error) {
+      return { ok: false, failure: 'timeout', error: error instanceof Error ? error.message : String(error) };
+    }
+    if (!result.ok) return { ok: false, failure: 'rejected', error: result.error };
+    this.receiveAlarm(result.alarm);
+    return result;
+  }
+
+  private receiveAlarm(alarm: Alarm): void {
+    const { seq, alarmsLoaded } = this.store.getSnapshot();
+    if (alarm.seq <= seq + 1 || !alarmsLoaded) {
+      this.store.applyAlarms([alarm], alarmsLoaded ? alarm.seq : undefined);
+      return;
+    }
+    // Something between seq and alarm.seq never reached us: show this one now, and fetch the
+    // rest without moving seq past the hole.
+    this.store.applyAlarms([alarm]);
+    this.requestResync();
+  }
+
+  /** Runs one resync at a time; requests that arrive meanwhile fold into one more round. */
+  private requestResync(): void {
+    if (this.resyncRunning) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncRunning = true;
+    void this.resyncLoop();
+  }
+
+  private async resyncLoop(): Promise<void> {
+    try {
+      do {
+        this.resyncAgain = false;
+        await this.resyncOnce();
+      } while (this.resyncAgain && !this.aborter.signal.aborted);
+    } finally {
+      this.resyncRunning = false;
+    }
+  }
+
+  private async resyncOnce(): Promise<void> {
+    const signal = this.aborter.signal;
+    const before = this.store.getSnapshot();
+    const requestedAt = performance.now();
+    const [ward, alarms] = await Promise.allSettled([
+      fetchWard(signal),
+      before.alarmsLoaded ? fetchAlarmChanges(before.seq, signal) : fetchOpenAlarms(signal),
+    ]);
+    if (signal.aborted) return;
+    if (ward.status === 'fulfilled') this.store.applyWard(ward.value, requestedAt);
+    if (alarms.status === 'fulfilled') {
+      this.store.applyAlarms(alarms.value.alarms, alarms.value.seq, !before.alarmsLoaded);
+      this.store.markAlarmsLoaded();
+    }
+    const failed = [ward, alarms].find((result) => result.status === 'rejected');
+    if (!failed) {
+      this.store.setLoadError(null);
+      return;
+    }
+    this.store.setLoadError(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
+    // The next connect resyncs anyway; while connected, nothing else would, so retry here.
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.socket?.connected) this.requestResync();
+    }, RESYNC_RETRY_MS);
+  }
+}

@@ -1,0 +1,167 @@
+import type { Alarm } from '@nattevakt/protocol/alarm';
+import type { GatewayStatus } from '@nattevakt/protocol/socket-events';
+import type { RoomState, SiteClock, WardView } from '@nattevakt/protocol/ward';
+import { type ClockReading, snapshotClockWins } from '../time/site-clock.js';
+
+/** The link to the server as the tablet sees it; `connecting` only before the first answer. */
+export type ServerLink = 'connecting' | 'connected' | 'disconnected';
+
+export interface WardSnapshot {
+  site: WardView['site'] | null;
+  gatewayConnected: boolean | null;
+  clock: ClockReading | null;
+  rooms: readonly RoomState[];
+  /** Every alarm this tablet knows, resolved ones included (they feed the night's history). */
+  alarms: ReadonlyMap<string, Alarm>;
+  /** Highest alarm sequence number up to which nothing has been missed. */
+  seq: number;
+  /** True once the open alarms have been fetched at least once. */
+  alarmsLoaded: boolean;
+  link: ServerLink;
+  /** Local wall-clock time (Date.now()) at which the link was lost, for the technical alarm. */
+  disconnectedSince: number | null;
+  loadError: string | null;
+}
+
+/** How many resolved alarms to keep for the night's history. */
+const MAX_RESOLVED = 300;
+
+const initial: WardSnapshot = {
+  site: null,
+  gatewayConnected: null,
+  clock: null,
+  rooms: [],
+  alarms: new Map(),
+  seq: 0,
+  alarmsLoaded: false,
+  link: 'connecting',
+  disconnectedSince: null,
+  loadError: null,
+};
+
+/**
+ * Holds the ward as this tablet knows it, as immutable snapshots for useSyncExternalStore.
+ * REST answers and socket events race each other, so every merge keeps the newer of the two:
+ * alarms by `seq`, and rooms, clock and gateway by the local time an event arrived.
+ */
+export class WardStore {
+  private snapshot: WardSnapshot = initial;
+  private readonly listeners = new Set<() => void>();
+  /** performance.now() of the last socket event per room id, and for clock and gateway. */
+  private readonly pushedAt = new Map<string, number>();
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getSnapshot = (): WardSnapshot => this.snapshot;
+
+  private update(patch: Partial<WardSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * Merges alarms; an alarm replaces the known one only if its seq is higher.
+   * `upToSeq` is how far the sender vouches that nothing is missing (REST batches); socket
+   * events pass it only when they follow on without a gap. With `allOpen`, the batch is the
+   * complete list of open alarms at `upToSeq`, so a known open alarm missing from it was
+   * resolved where this tablet could not see it.
+   */
+  applyAlarms(alarms: readonly Alarm[], upToSeq?: number, allOpen = false): void {
+    const next = new Map(this.snapshot.alarms);
+    let changed = false;
+    if (allOpen && upToSeq !== undefined) {
+      const listed = new Set(alarms.map((alarm) => alarm.id));
+      for (const known of this.snapshot.alarms.values()) {
+        if (known.status !== 'resolved' && known.seq <= upToSeq && !listed.has(known.id)) {
+          next.delete(known.id);
+          changed = true;
+        }
+      }
+    }
+    for (const alarm of alarms) {
+      const known = next.get(alarm.id);
+      if (known && known.seq >= alarm.seq) continue;
+      next.set(alarm.id, alarm);
+      changed = true;
+    }
+    const seq = upToSeq === undefined ? this.snapshot.seq : Math.max(this.snapshot.seq, upToSeq);
+    if (!changed && seq === this.snapshot.seq) return;
+    this.update({ alarms: changed ? pruneResolved(next) : this.snapshot.alarms, seq });
+  }
+
+  markAlarmsLoaded(): void {
+    if (!this.snapshot.alarmsLoaded) this.update({ alarmsLoaded: true });
+  }
+
+  /** `requestedAt` is performance.now() when the request left: socket news after that wins. */
+  applyWard(view: WardView, requestedAt: number): void {
+    const pushedRooms = new Map(this.snapshot.rooms.map((room) => [room.roomId, room]));
+    const rooms = view.rooms.map((room) => {
+      const pushed = pushedRooms.get(room.roomId);
+      return pushed && (this.pushedAt.get(`room:${room.roomId}`) ?? -1) > requestedAt ? pushed : room;
+    });
+    const clockIsNewer =
+      (this.pushedAt.get('clock') ?? -1) > requestedAt || (view.clock !== null && !snapshotClockWins(this.snapshot.clock, view.clock));
+    const gatewayIsNewer = (this.pushedAt.get('gateway') ?? -1) > requestedAt;
+    this.update({
+      site: view.site,
+      rooms,
+      clock: clockIsNewer || !view.clock ? this.snapshot.clock : { clock: view.clock, receivedAt: performance.now() },
+      gatewayConnected: gatewayIsNewer ? this.snapshot.gatewayConnected : view.gatewayConnected,
+      loadError: null,
+    });
+  }
+
+  applyRoom(room: RoomState): void {
+    const index = this.snapshot.rooms.findIndex((known) => known.roomId === room.roomId);
+    // `/staff` broadcasts every site's rooms and RoomState carries no site id, so a room this
+    // ward does not have is someone else's (or new: the next /api/ward brings it).
+    if (index < 0) return;
+    this.pushedAt.set(`room:${room.roomId}`, performance.now());
+    this.update({ rooms: this.snapshot.rooms.with(index, room) });
+  }
+
+  applyClock(clock: SiteClock): void {
+    if (!this.isOurSite(clock.siteId)) return;
+    this.pushedAt.set('clock', performance.now());
+    this.update({ clock: { clock, receivedAt: performance.now() } });
+  }
+
+  applyGateway(status: GatewayStatus): void {
+    if (!this.isOurSite(status.siteId)) return;
+    this.pushedAt.set('gateway', performance.now());
+    this.update({ gatewayConnected: status.connected });
+  }
+
+  /** Before the first /api/ward answer the site is unknown, and everything is taken. */
+  private isOurSite(siteId: string): boolean {
+    return this.snapshot.site === null || this.snapshot.site.id === siteId;
+  }
+
+  setLink(link: ServerLink): void {
+    if (link === this.snapshot.link) return;
+    const disconnectedSince = link === 'connected' ? null : (this.snapshot.disconnectedSince ?? Date.now());
+    this.update({ link, disconnectedSince });
+  }
+
+  setLoadError(message: string | null): void {
+    if (message !== this.snapshot.loadError) this.update({ loadError: message });
+  }
+}
+
+function pruneResolved(alarms: Map<string, Alarm>): Map<string, Alarm> {
+  const resolved = [...alarms.values()].filter((alarm) => alarm.status === 'resolved');
+  if (resolved.length <= MAX_RESOLVED) return alarms;
+  resolved.sort((a, b) => instantMs(a.resolvedAt) - instantMs(b.resolvedAt));
+  for (const alarm of resolved.slice(0, resolved.length - MAX_RESOLVED)) alarms.delete(alarm.id);
+  return alarms;
+}
+
+/** ISO instants carry different offsets, so they are compared as numbers, never as strings. */
+export function instantMs(instant: string | null): number {
+  const ms = instant === null ? Number.NaN : Date.parse(instant);
+  return Number.isNaN(ms) ? 0 : ms;
+}
