@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import type { AlarmDecision, ConditionCleared } from '@nattevakt/protocol/alarm';
 import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-config';
 import { topics } from '@nattevakt/protocol/topics';
-import type { AedesPublishPacket } from 'aedes';
 import { type Logger, pino } from 'pino';
-import { decodeNative } from './adapters/native.js';
-import { type EmbeddedBroker, startBroker } from './broker/broker.js';
+import { nativeAdapter } from './adapters/native.js';
+import { AdapterRegistry } from './adapters/registry.js';
+import { EmbeddedTransport } from './broker/broker.js';
+import type { MqttTransport } from './broker/transport.js';
 import { ManualClock, type SiteClock, SystemClock } from './clock.js';
 import { ConfigError, type GatewayConfig } from './config/gateway-config.js';
 import { EventBus } from './event-bus.js';
@@ -45,7 +46,8 @@ export class Gateway {
   readonly metrics: GatewayMetrics = createGatewayMetrics();
   readonly clock: SiteClock;
   readonly logger: Logger;
-  #broker: EmbeddedBroker | null = null;
+  #transport: MqttTransport | null = null;
+  readonly #adapters = new AdapterRegistry([nativeAdapter]);
   #outbox: Outbox | null = null;
   #runtime: RuleRuntime | null = null;
   #uplink: Uplink | null = null;
@@ -60,9 +62,10 @@ export class Gateway {
     this.#siteConfig = emptySite(options.config.siteId);
   }
 
+  /** The embedded broker's port (embedded mode only). */
   get mqttPort(): number {
-    if (this.#broker === null) throw new Error('gateway not started');
-    return this.#broker.port;
+    if (!(this.#transport instanceof EmbeddedTransport)) throw new Error('gateway not started with an embedded broker');
+    return this.#transport.port;
   }
 
   get healthPort(): number {
@@ -103,16 +106,16 @@ export class Gateway {
       );
     });
 
-    this.#broker = await startBroker({
+    this.#transport = new EmbeddedTransport({
       host: config.mqtt.host,
       port: config.mqtt.port,
       auth: { siteId: config.siteId, users: config.mqtt.users, acceptClock: this.clock instanceof ManualClock },
       logger: log('broker'),
     });
-    if (config.mqtt.users.length === 0) this.logger.warn('MQTT broker accepts anonymous sensors (mqtt.users is empty): for demos only');
-    await new Promise<void>((resolve) =>
-      this.#broker?.aedes.subscribe(`nattevakt/v1/${config.siteId}/#`, (packet, done) => this.#onMessage(packet, done), resolve),
+    await this.#transport.start(this.#adapters.subscriptions(config.siteId), (topic, payload, done) =>
+      this.#onMessage(topic, payload, done),
     );
+    if (config.mqtt.users.length === 0) this.logger.warn('MQTT broker accepts anonymous sensors (mqtt.users is empty): for demos only');
 
     if (config.server !== null) {
       this.#uplink = new Uplink(
@@ -131,26 +134,26 @@ export class Gateway {
       port: config.http.port,
       registry: this.metrics.registry,
       health: () => ({
-        healthy: this.#broker !== null,
+        healthy: this.#transport !== null,
         siteId: config.siteId,
-        mqttPort: this.#broker?.port ?? null,
+        mqtt: this.#transport?.endpoint ?? null,
         uplinkConnected: this.uplinkConnected,
         outboxDepth: this.outboxDepth,
         residents: this.#siteConfig.residents.length,
         clock: new Date(this.clock.now()).toISOString(),
       }),
     });
-    this.logger.info({ siteId: config.siteId, mqttPort: this.#broker.port, healthPort: this.#health.port }, 'gateway started');
+    this.logger.info({ siteId: config.siteId, mqtt: this.#transport.endpoint, healthPort: this.#health.port }, 'gateway started');
   }
 
   async stop(): Promise<void> {
     this.bus.removeAllOf(this);
     this.#runtime?.stop();
     this.#uplink?.stop();
-    await this.#broker?.close();
+    await this.#transport?.stop();
     await this.#health?.close();
     this.#outbox?.close();
-    this.#broker = null;
+    this.#transport = null;
     this.#health = null;
     this.#outbox = null;
     this.logger.info('gateway stopped');
@@ -172,10 +175,10 @@ export class Gateway {
     return checked.value;
   }
 
-  #onMessage(packet: AedesPublishPacket, done: () => void): void {
+  #onMessage(topic: string, payload: Buffer, done: () => void): void {
     try {
       const started = process.hrtime.bigint();
-      const result = decodeNative(packet.topic, packet.payload as Buffer, {
+      const result = this.#adapters.decode(topic, payload, {
         siteId: this.options.config.siteId,
         sensor: (id) => this.#runtime?.engine.sensor(id),
         now: this.clock.now(),
@@ -200,7 +203,7 @@ export class Gateway {
         case 'rejected':
           this.metrics.rejected.inc({ reason: result.reason });
           this.logger.warn(
-            { topic: packet.topic.slice(0, 200), sensorId: result.sensorId, reason: result.reason, detail: result.detail },
+            { topic: topic.slice(0, 200), sensorId: result.sensorId, reason: result.reason, detail: result.detail },
             'sensor message rejected',
           );
           break;
@@ -212,7 +215,7 @@ export class Gateway {
     } catch (error) {
       // A bug in one message's handling must never stop the broker delivering the next.
       this.metrics.rejected.inc({ reason: 'internal' });
-      this.logger.error({ err: error, topic: packet.topic.slice(0, 200) }, 'failed to handle sensor message');
+      this.logger.error({ err: error, topic: topic.slice(0, 200) }, 'failed to handle sensor message');
     } finally {
       done();
     }
@@ -225,19 +228,9 @@ export class Gateway {
     this.metrics.alarms.inc({ rule: alarm.rule });
     this.#outbox?.enqueue({ type: 'alarm', alarm });
     // On-site consumers get the alarm even with the uplink down.
-    this.#broker?.aedes.publish(
-      {
-        cmd: 'publish',
-        topic: topics.alarms(alarm.siteId),
-        payload: Buffer.from(JSON.stringify(alarm)),
-        qos: 1,
-        retain: false,
-        dup: false,
-      },
-      (error) => {
-        if (error) this.logger.error({ alarmId: alarm.id, err: error.message }, 'local alarm publish failed');
-      },
-    );
+    this.#transport?.publish(topics.alarms(alarm.siteId), JSON.stringify(alarm), { qos: 1, retain: false }).catch((error: unknown) => {
+      this.logger.error({ alarmId: alarm.id, err: (error as Error).message }, 'local alarm publish failed');
+    });
     this.#uplink?.flush();
   }
 

@@ -5,32 +5,8 @@ import {
   sensorStatePayload,
   simulatedClockPayload,
 } from '@nattevakt/protocol/sensor-payloads';
-import type { SensorConfig } from '@nattevakt/protocol/site-config';
-import { parseNativeTopic } from '@nattevakt/protocol/topics';
-
-/** Why a message was refused; each reason is a label on the rejection counter. */
-export type RejectReason = 'oversize' | 'bad-topic' | 'wrong-site' | 'not-json' | 'schema' | 'unknown-sensor' | 'wrong-kind';
-
-export type DecodeResult =
-  | { type: 'event'; event: SensorEvent }
-  | { type: 'clock'; time: number; speed: number }
-  | { type: 'ignored' }
-  | { type: 'rejected'; reason: RejectReason; detail: string; sensorId?: string };
-
-export interface DecodeContext {
-  siteId: string;
-  sensor(sensorId: string): SensorConfig | undefined;
-  /** Site-clock time of receipt, epoch ms. */
-  now: number;
-  newId(): string;
-}
-
-const rejected = (reason: RejectReason, detail: string, sensorId?: string): DecodeResult => ({
-  type: 'rejected',
-  reason,
-  detail,
-  sensorId,
-});
+import { parseNativeTopic, TOPIC_ROOT, topics } from '@nattevakt/protocol/topics';
+import { type DecodeContext, type DecodeResult, rejected, type SensorAdapter } from './adapter.js';
 
 /**
  * The adapter for the native Nattevakt format (protocol/README.md): one topic per sensor and
@@ -99,3 +75,11 @@ export function decodeNative(topic: string, payload: Buffer, ctx: DecodeContext)
   };
   return { type: 'event', event };
 }
+
+/** The native format as a pluggable adapter. */
+export const nativeAdapter: SensorAdapter = {
+  format: 'native',
+  subscriptions: (siteId) => [topics.sensorsOfSite(siteId), topics.clock(siteId)],
+  owns: (topic) => topic.startsWith(`${TOPIC_ROOT}/`),
+  decode: decodeNative,
+};

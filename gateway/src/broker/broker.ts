@@ -3,11 +3,54 @@ import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/gateway-config.js';
 import { type BrokerAuthOptions, brokerAuth } from './auth.js';
+import type { MessageHandler, MqttTransport } from './transport.js';
 
 export interface EmbeddedBroker {
   readonly aedes: Aedes;
   readonly port: number;
   close(): Promise<void>;
+}
+
+/** The embedded broker as the gateway's transport: an in-process subscriber, no network hop. */
+export class EmbeddedTransport implements MqttTransport {
+  #broker: EmbeddedBroker | null = null;
+  constructor(private readonly options: Parameters<typeof startBroker>[0]) {}
+
+  get endpoint(): string {
+    return `mqtt://${this.options.host}:${this.port}`;
+  }
+
+  get port(): number {
+    if (this.#broker === null) throw new Error('broker not started');
+    return this.#broker.port;
+  }
+
+  async start(subscriptions: string[], onMessage: MessageHandler): Promise<void> {
+    const broker = await startBroker(this.options);
+    this.#broker = broker;
+    for (const filter of subscriptions) {
+      // broker.subscribe is aedes' in-process subscription: it bypasses authorizeSubscribe.
+      await new Promise<void>((resolve) =>
+        broker.aedes.subscribe(filter, (packet, done) => onMessage(packet.topic, packet.payload as Buffer, done), resolve),
+      );
+    }
+  }
+
+  publish(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }): Promise<void> {
+    const broker = this.#broker;
+    if (broker === null) return Promise.reject(new Error('broker not started'));
+    return new Promise((resolve, reject) =>
+      broker.aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: options.qos, retain: options.retain, dup: false },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.#broker?.close();
+    this.#broker = null;
+  }
 }
 
 /**
