@@ -3,7 +3,23 @@ import { Id, Instant } from './ids.js';
 import { Priority } from './site-config.js';
 import { validator } from './validation.js';
 
-export const RuleId = Type.Union([Type.Literal('door-open-at-night'), Type.Literal('out-of-bed-too-long')]);
+/** Care rules, decided from a resident's supervision plan. */
+export const CareRuleId = Type.Union([
+  Type.Literal('bed-exit'),
+  Type.Literal('out-of-bed-too-long'),
+  Type.Literal('door-open-at-night'),
+  Type.Literal('door-left-open'),
+  Type.Literal('not-in-bed-by'),
+]);
+/** Technical alarms, on every sensor: protection is weakened, someone must look at the sensor. */
+export const TechnicalRuleId = Type.Union([
+  Type.Literal('sensor-silent'),
+  Type.Literal('sensor-offline'),
+  Type.Literal('low-battery'),
+  Type.Literal('tamper'),
+  Type.Literal('flapping'),
+]);
+export const RuleId = Type.Union([...CareRuleId.anyOf, ...TechnicalRuleId.anyOf]);
 export type RuleId = Static<typeof RuleId>;
 
 /**
@@ -14,7 +30,8 @@ export const AlarmDecision = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 64 }),
     siteId: Id,
-    residentId: Id,
+    /** Absent only for a technical alarm of a sensor in a room without a resident. */
+    residentId: Type.Optional(Id),
     roomId: Id,
     sensorId: Id,
     rule: RuleId,

@@ -26,7 +26,9 @@ export const SensorEvent = Type.Object(
     battery: Type.Optional(Battery),
     linkquality: Type.Optional(LinkQuality),
     tamper: Type.Optional(Type.Boolean()),
-    format: Type.Union([Type.Literal('native')]),
+    /** The sensor's own low-battery flag (Zigbee2MQTT `battery_low`), when it reports one. */
+    batteryLow: Type.Optional(Type.Boolean()),
+    format: Type.Union([Type.Literal('native'), Type.Literal('zigbee2mqtt')]),
     /** The payload as received, for audit. */
     raw: Type.String({ maxLength: 4096 }),
   },

@@ -11,7 +11,7 @@ function toAlarm(row: AlarmRow): Alarm {
   return {
     id: row.id,
     siteId: row.site_id,
-    residentId: row.resident_id,
+    ...(row.resident_id !== null ? { residentId: row.resident_id } : {}),
     roomId: row.room_id,
     sensorId: row.sensor_id,
     rule: row.rule as Alarm['rule'],
@@ -58,7 +58,7 @@ export class AlarmService {
   /** Stores a gateway's decision once; a re-delivered decision changes nothing. Returns the alarm if new. */
   async raise(decision: AlarmDecision, siteId: string): Promise<Alarm | null> {
     const config = this.sites.get(siteId);
-    const residentName = config?.residents.find((r) => r.id === decision.residentId)?.name ?? decision.residentId;
+    const residentName = config?.residents.find((r) => r.id === decision.residentId)?.name ?? '';
     const roomName = config?.rooms.find((r) => r.id === decision.roomId)?.name ?? decision.roomId;
     const receivedAt = new Date().toISOString();
     const alarm = await this.db.transaction().execute(async (trx) => {
@@ -67,7 +67,7 @@ export class AlarmService {
         .values({
           id: decision.id,
           site_id: siteId,
-          resident_id: decision.residentId,
+          resident_id: decision.residentId ?? null,
           room_id: decision.roomId,
           sensor_id: decision.sensorId,
           rule: decision.rule,

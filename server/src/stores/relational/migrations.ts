@@ -20,7 +20,7 @@ const migrations: Record<string, Migration> = {
         .createTable('alarms')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('site_id', 'text', (c) => c.notNull())
-        .addColumn('resident_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text')
         .addColumn('room_id', 'text', (c) => c.notNull())
         .addColumn('sensor_id', 'text', (c) => c.notNull())
         .addColumn('rule', 'text', (c) => c.notNull())

@@ -7,7 +7,7 @@ export interface RelationalSchema {
   alarms: {
     id: string;
     site_id: string;
-    resident_id: string;
+    resident_id: string | null;
     room_id: string;
     sensor_id: string;
     rule: string;
