@@ -16,7 +16,7 @@ describe('SensorEvent', () => {
 
   it('rejects an unknown format, an unknown field and a missing id', () => {
     const event = events().door('door-1', true, 0);
-    expect(sensorEvent.check({ ...event, format: 'zigbee2mqtt' }).ok).toBe(false);
+    expect(sensorEvent.check({ ...event, format: 'homie' }).ok).toBe(false);
     expect(sensorEvent.check({ ...event, contact: false })).toEqual({ ok: false, errors: ['/contact: Unexpected property'] });
     const { id: _id, ...withoutId } = event;
     expect(sensorEvent.check(withoutId)).toEqual({ ok: false, errors: ['/id: Expected required property', '/id: Expected string'] });
