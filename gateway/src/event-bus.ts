@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AlarmDecision, ConditionCleared } from '@nattevakt/protocol/alarm';
+import type { Alarm, AlarmDecision, ConditionCleared } from '@nattevakt/protocol/alarm';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
 
@@ -8,6 +8,8 @@ export interface GatewayEvents {
   sensorEvent: [SensorEvent];
   alarmRaised: [AlarmDecision];
   conditionCleared: [ConditionCleared];
+  /** The server changed an alarm (acknowledged, resolved). */
+  alarmUpdated: [Alarm];
   siteConfigChanged: [SiteConfig];
   clockAdvanced: [number];
 }

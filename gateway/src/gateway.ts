@@ -5,6 +5,7 @@ import type { AlarmDecision, ConditionCleared } from '@nattevakt/protocol/alarm'
 import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-config';
 import { topics } from '@nattevakt/protocol/topics';
 import { type Logger, pino } from 'pino';
+import type { Server as SocketServer } from 'socket.io';
 import { nativeAdapter } from './adapters/native.js';
 import { AdapterRegistry } from './adapters/registry.js';
 import { EmbeddedTransport } from './broker/broker.js';
@@ -12,6 +13,8 @@ import type { MqttTransport } from './broker/transport.js';
 import { ManualClock, type SiteClock, SystemClock } from './clock.js';
 import { ConfigError, type GatewayConfig } from './config/gateway-config.js';
 import { EventBus } from './event-bus.js';
+import { LocalAlarmBoard } from './local-alarms/local-alarm-board.js';
+import { attachLocalFeed } from './local-alarms/local-feed.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { Outbox } from './outbox/outbox.js';
@@ -43,7 +46,10 @@ const emptySite = (siteId: string): SiteConfig => ({
  */
 export class Gateway {
   readonly bus = new EventBus();
-  readonly metrics: GatewayMetrics = createGatewayMetrics();
+  readonly metrics: GatewayMetrics = createGatewayMetrics({
+    outboxDepth: () => this.outboxDepth,
+    outboxOldestAgeSeconds: () => this.#outbox?.oldestAgeSeconds() ?? 0,
+  });
   readonly clock: SiteClock;
   readonly logger: Logger;
   #transport: MqttTransport | null = null;
@@ -51,7 +57,9 @@ export class Gateway {
   #outbox: Outbox | null = null;
   #runtime: RuleRuntime | null = null;
   #uplink: Uplink | null = null;
-  #health: { port: number; close(): Promise<void> } | null = null;
+  #health: Awaited<ReturnType<typeof startHealthServer>> | null = null;
+  #board: LocalAlarmBoard | null = null;
+  #feed: SocketServer | null = null;
   #siteConfig: SiteConfig;
   readonly #store: SiteConfigStore;
 
@@ -91,9 +99,16 @@ export class Gateway {
     const log = (module: string) => this.logger.child({ module });
 
     this.#outbox = new Outbox(join(config.stateDir, 'outbox.db'));
-    this.metrics.outboxDepth.set(this.#outbox.depth());
     this.#runtime = new RuleRuntime(this.#siteConfig, this.clock, this.bus, log('rules'));
     this.#runtime.start();
+    this.#board = new LocalAlarmBoard(join(config.stateDir, 'open-alarms.json'), this.bus, log('local-alarms'));
+    this.#board.start();
+    // On-site systems read the open alarms from a retained topic, also while the uplink is down.
+    this.#board.onChange((open) => {
+      this.#transport
+        ?.publish(`${topics.alarms(config.siteId)}/active`, JSON.stringify(open), { qos: 1, retain: true })
+        .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'cannot publish the open alarms'));
+    });
 
     this.bus.on('alarmRaised', this, (alarm) => this.#onAlarm(alarm));
     this.bus.on('conditionCleared', this, (cleared) => this.#onCleared(cleared));
@@ -125,6 +140,7 @@ export class Gateway {
         this.clock,
         this.metrics,
         log('uplink'),
+        () => this.#siteConfig.revision ?? 0,
       );
       this.#uplink.start();
     } else this.logger.warn('no server configured: alarms go to the local alarm topic only');
@@ -143,6 +159,9 @@ export class Gateway {
         clock: new Date(this.clock.now()).toISOString(),
       }),
     });
+    if (config.localFeed !== undefined) {
+      this.#feed = attachLocalFeed(this.#health.server, this.#board, { ...config.localFeed, logger: log('local-feed') });
+    }
     this.logger.info({ siteId: config.siteId, mqtt: this.#transport.endpoint, healthPort: this.#health.port }, 'gateway started');
   }
 
@@ -150,6 +169,8 @@ export class Gateway {
     this.bus.removeAllOf(this);
     this.#runtime?.stop();
     this.#uplink?.stop();
+    this.#board?.stop();
+    this.#feed?.engine.close();
     await this.#transport?.stop();
     await this.#health?.close();
     this.#outbox?.close();

@@ -37,6 +37,8 @@ export type SensorKind = Static<typeof SensorKind>;
 export const SiteConfig = Type.Object(
   {
     version: Type.Literal(1),
+    /** Grows with every change the server makes; a gateway never goes back to an older revision. */
+    revision: Type.Optional(Type.Integer({ minimum: 0 })),
     site: Type.Object(
       { id: Id, name: Type.String({ minLength: 1, maxLength: 120 }), timezone: Type.String({ minLength: 1, maxLength: 64 }) },
       { additionalProperties: false },

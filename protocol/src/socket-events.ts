@@ -47,6 +47,8 @@ export interface GatewayClientToServer {
 export interface GatewayServerToClient {
   /** The site's configuration, pushed on connect and on every change. */
   config: (config: SiteConfig) => void;
+  /** Every change to one of the site's alarms (acknowledged, resolved), so the gateway's local feed shows who is going. */
+  alarm: (alarm: Alarm) => void;
 }
 
 export type CommandResult = { ok: true; alarm: Alarm } | { ok: false; error: string };

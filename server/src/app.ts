@@ -92,6 +92,9 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     staff,
     clocks,
   });
+  // The gateway learns every configuration change and every alarm change of its site.
+  sites.onChange((config) => gatewayNsp.to(`site:${config.site.id}`).emit('config', config));
+  alarms.onChange((alarm) => gatewayNsp.to(`site:${alarm.siteId}`).emit('alarm', alarm));
   const gatewayConnected = async (siteId: string) => (await gatewayNsp.in(`site:${siteId}`).fetchSockets()).length > 0;
 
   // Upgraded WebSocket connections keep the HTTP server from closing, so they go first (preClose).

@@ -11,6 +11,7 @@ import { DateTime } from 'luxon';
 import { pino } from 'pino';
 
 export const TOKEN = 'test-gateway-token-0123456789';
+export const LOCAL_FEED_TOKEN = 'local-feed-token-for-tablets-01';
 
 /** A small ward: three rooms, each with a resident, a bed sensor and a door sensor. */
 export function testWard(siteId = 'test'): SiteConfig {
@@ -48,6 +49,8 @@ export interface Stack {
   clock: ManualClock;
   httpUrl: string;
   mqttUrl: string;
+  /** The gateway's health port: /health, /metrics and the local alarm feed (/local). */
+  gatewayUrl: string;
   stop(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export async function startStack(options: { start: number; webDir?: string; site
       server: { url: httpUrl, token: TOKEN },
       stateDir: join(dir, 'gateway'),
       clock: 'simulated',
+      localFeed: { token: LOCAL_FEED_TOKEN, allowedOrigins: [] },
     }),
     siteConfig: site,
     clock,
@@ -83,6 +87,7 @@ export async function startStack(options: { start: number; webDir?: string; site
     clock,
     httpUrl,
     mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+    gatewayUrl: `http://127.0.0.1:${gateway.healthPort}`,
     async stop() {
       await gateway.stop();
       await server.app.close();

@@ -46,6 +46,18 @@ export const GatewayConfig = Type.Object(
       { additionalProperties: false, description: 'health and Prometheus metrics' },
     ),
     siteConfigFile: Type.Optional(Type.String({ description: 'site configuration to boot with before the server pushes one' })),
+    localFeed: Type.Optional(
+      Type.Object(
+        {
+          token: Type.String({ minLength: 16, description: 'tablets present it to read the feed' }),
+          allowedOrigins: Type.Array(Type.String(), { default: [], description: 'web origins allowed to connect (the server that serves the web app)' }),
+        },
+        {
+          additionalProperties: false,
+          description: 'read-only Socket.IO feed of open alarms on the health port (namespace /local), for tablets that cannot reach the server',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -7,7 +7,7 @@ export async function startHealthServer(options: {
   port: number;
   registry: Registry;
   health: () => { healthy: boolean } & Record<string, unknown>;
-}): Promise<{ port: number; close(): Promise<void> }> {
+}): Promise<{ port: number; server: Server; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     if (request.method === 'GET' && request.url === '/health') {
       const health = options.health();
@@ -44,6 +44,7 @@ export async function startHealthServer(options: {
   const address = server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : options.port,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

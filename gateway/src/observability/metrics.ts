@@ -1,7 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The gateway's Prometheus metrics; one registry per gateway instance. */
-export function createGatewayMetrics() {
+/** Values read at scrape time, so the gauges are never stale. */
+export interface GatewayProbes {
+  outboxDepth(): number;
+  outboxOldestAgeSeconds(): number;
+}
+
+export function createGatewayMetrics(probes: GatewayProbes) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'nattevakt_gateway_' });
   return {
@@ -30,7 +36,22 @@ export function createGatewayMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers: [registry],
     }),
-    outboxDepth: new Gauge({ name: 'nattevakt_gateway_outbox_depth', help: 'items waiting for the server', registers: [registry] }),
+    outboxDepth: new Gauge({
+      name: 'nattevakt_gateway_outbox_depth',
+      help: 'items waiting for the server',
+      registers: [registry],
+      collect() {
+        this.set(probes.outboxDepth());
+      },
+    }),
+    outboxAge: new Gauge({
+      name: 'nattevakt_gateway_outbox_oldest_age_seconds',
+      help: 'how long the oldest undelivered item has waited (0 when empty)',
+      registers: [registry],
+      collect() {
+        this.set(probes.outboxOldestAgeSeconds());
+      },
+    }),
     uplinkConnected: new Gauge({
       name: 'nattevakt_gateway_uplink_connected',
       help: '1 while connected to the server',

@@ -19,6 +19,7 @@ export class Outbox {
   readonly #peek: Database.Statement<[number]>;
   readonly #remove: Database.Statement<[number, number]>;
   readonly #depth: Database.Statement<[]>;
+  readonly #oldest: Database.Statement<[]>;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -33,6 +34,7 @@ export class Outbox {
     this.#peek = this.#db.prepare('SELECT seq, item FROM outbox ORDER BY seq LIMIT ?');
     this.#remove = this.#db.prepare('DELETE FROM outbox WHERE seq >= ? AND seq <= ?');
     this.#depth = this.#db.prepare('SELECT COUNT(*) AS n FROM outbox');
+    this.#oldest = this.#db.prepare('SELECT created_at AS t FROM outbox ORDER BY seq LIMIT 1');
   }
 
   enqueue(item: OutboxItem): number {
@@ -54,6 +56,12 @@ export class Outbox {
 
   depth(): number {
     return (this.#depth.get() as { n: number }).n;
+  }
+
+  /** Seconds the oldest item has waited, 0 when the outbox is empty. */
+  oldestAgeSeconds(now = Date.now()): number {
+    const row = this.#oldest.get() as { t: number } | undefined;
+    return row === undefined ? 0 : Math.max(0, (now - row.t) / 1000);
   }
 
   close(): void {

@@ -29,6 +29,8 @@ export class Uplink {
     private readonly clock: SiteClock,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
+    /** The revision of the configuration the gateway runs with. */
+    private readonly currentRevision: () => number,
   ) {}
 
   get connected(): boolean {
@@ -55,6 +57,7 @@ export class Uplink {
     });
     socket.on('connect_error', (error) => this.logger.warn({ err: error.message }, 'uplink cannot connect'));
     socket.on('config', (config) => this.#onConfig(config));
+    socket.on('alarm', (alarm) => this.bus.emit('alarmUpdated', alarm));
     this.bus.on('clockAdvanced', this, () => this.#throttledClock());
     // Real-time sites report their clock too, so the board can tell a stale gateway.
     this.#clockTimer = setInterval(() => this.#sendClock(), 5_000);
@@ -103,7 +106,6 @@ export class Uplink {
           this.logger.error({ seq: batch[rejection.index]?.seq ?? 0, error: rejection.error }, 'server rejected an outbox item; dropped');
         }
         this.outbox.remove(first, last);
-        this.metrics.outboxDepth.set(this.outbox.depth());
       }
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'batch not acknowledged; retrying');
@@ -131,6 +133,11 @@ export class Uplink {
     }
     if (checked.value.site.id !== this.options.siteId) {
       this.logger.error({ siteId: checked.value.site.id }, 'server pushed the configuration of another site; ignored');
+      return;
+    }
+    const current = this.currentRevision();
+    if ((checked.value.revision ?? 0) < current) {
+      this.logger.warn({ revision: checked.value.revision, current }, 'server pushed an older site configuration; keeping the newer one');
       return;
     }
     this.bus.emit('siteConfigChanged', checked.value);

@@ -10,6 +10,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  */
 export class SiteService {
   readonly #sites = new Map<string, SiteConfig>();
+  readonly #listeners = new Set<(config: SiteConfig) => void>();
 
   constructor(private readonly db: RelationalDb) {}
 
@@ -29,17 +30,25 @@ export class SiteService {
     return this.#sites.get(siteId);
   }
 
-  /** Creates or replaces a site's configuration. */
-  async save(config: SiteConfig): Promise<void> {
-    const checked = checkSiteConfig(config);
+  /** Called with every saved configuration (to push it to the site's gateway). */
+  onChange(listener: (config: SiteConfig) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  /** Creates or replaces a site's configuration; each save gets the next revision. */
+  async save(input: SiteConfig): Promise<SiteConfig> {
+    const checked = checkSiteConfig(input);
     if (!checked.ok) throw new Error(`invalid site configuration: ${checked.errors.join('; ')}`);
+    const config: SiteConfig = { ...checked.value, revision: (this.#sites.get(input.site.id)?.revision ?? 0) + 1 };
     const row = { id: config.site.id, config: JSON.stringify(config), updated_at: new Date().toISOString() };
     await this.db
       .insertInto('sites')
       .values(row)
       .onConflict((oc) => oc.column('id').doUpdateSet({ config: row.config, updated_at: row.updated_at }))
       .execute();
-    this.#sites.set(config.site.id, checked.value);
+    this.#sites.set(config.site.id, config);
+    for (const listener of this.#listeners) listener(config);
+    return config;
   }
 
   /** Registers (or replaces) the token a site's gateway authenticates with. */

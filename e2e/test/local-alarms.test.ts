@@ -1,0 +1,73 @@
+import type { StaffClientToServer, StaffServerToClient } from '@nattevakt/protocol/socket-events';
+import { topics } from '@nattevakt/protocol/topics';
+import mqtt from 'mqtt';
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, LOCAL_FEED_TOKEN, oslo, type Stack, startStack } from './support/stack.js';
+
+interface LocalAlarm {
+  id: string;
+  status: string;
+  acknowledgedBy: string | null;
+  conditionClearedAt: string | null;
+}
+
+describe("the gateway's own list of open alarms", () => {
+  let stack: Stack | undefined;
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  it('follows raise, acknowledge, condition cleared and resolve, on a retained topic and on the authenticated local feed', async () => {
+    stack = await startStack({ start: oslo('2026-11-25T03:10:00') });
+    await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
+
+    const feed = io(`${stack.gatewayUrl}/local`, { auth: { token: LOCAL_FEED_TOKEN }, transports: ['websocket'] });
+    cleanups.push(() => feed.disconnect());
+    let snapshot: LocalAlarm[] = [];
+    feed.on('snapshot', (open: LocalAlarm[]) => {
+      snapshot = open;
+    });
+    await eventually('feed connected', () => feed.connected);
+
+    const intruder = io(`${stack.gatewayUrl}/local`, {
+      auth: { token: 'wrong-token-wrong-token' },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    cleanups.push(() => intruder.disconnect());
+    const refused = await new Promise<string>((resolve) => intruder.once('connect_error', (error) => resolve(error.message)));
+    expect(refused).toBe('unauthorized');
+
+    const sensor = await mqtt.connectAsync(stack.mqttUrl);
+    cleanups.push(() => sensor.endAsync());
+    await sensor.publishAsync(topics.sensorState('test', 'door-7'), '{"kind":"door","open":true}', { qos: 1 });
+    const [raised] = await eventually('alarm on the local feed', () => (snapshot.length === 1 ? snapshot : undefined));
+    expect(raised).toMatchObject({ status: 'active', acknowledgedBy: null });
+
+    // A nurse takes it on the server; the gateway's list shows who is going.
+    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${stack.httpUrl}/staff`, { transports: ['websocket'] });
+    cleanups.push(() => staff.disconnect());
+    await eventually('staff connected', () => staff.connected);
+    await staff.emitWithAck('acknowledge', { alarmId: raised?.id ?? '', by: 'Kari' });
+    await eventually('acknowledged on the feed', () => snapshot[0]?.acknowledgedBy === 'Kari');
+
+    await sensor.publishAsync(topics.sensorState('test', 'door-7'), '{"kind":"door","open":false}', { qos: 1 });
+    await eventually('condition cleared on the feed', () => snapshot[0]?.conditionClearedAt !== null);
+
+    // On-site systems that subscribe later still get the current list (retained).
+    const consumer = await mqtt.connectAsync(stack.mqttUrl);
+    cleanups.push(() => consumer.endAsync());
+    const retained: LocalAlarm[][] = [];
+    consumer.on('message', (_topic, payload) => retained.push(JSON.parse(payload.toString()) as LocalAlarm[]));
+    await consumer.subscribeAsync(`${topics.alarms('test')}/active`, { qos: 1 });
+    await eventually('retained open alarms', () => retained.at(-1)?.[0]?.acknowledgedBy === 'Kari');
+
+    await staff.emitWithAck('resolve', { alarmId: raised?.id ?? '', by: 'Kari', outcome: 'assisted' });
+    await eventually('resolved alarm leaves the feed', () => snapshot.length === 0);
+    await eventually('and the retained list', () => retained.at(-1)?.length === 0);
+  });
+});

@@ -1,0 +1,42 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { LocalAlarm, LocalAlarmBoard } from './local-alarm-board.js';
+
+/** Events of the gateway's read-only `/local` namespace. */
+export interface LocalFeedEvents {
+  /** All open alarms, on connect and after every change. */
+  snapshot: (open: LocalAlarm[]) => void;
+  /** One alarm that changed (resolved ones carry only id and status). */
+  alarm: (alarm: LocalAlarm | { id: string; status: 'resolved' }) => void;
+}
+
+const sameToken = (expected: string, given: unknown): boolean =>
+  typeof given === 'string' && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+
+/**
+ * The ward's fallback: tablets that cannot reach the server read open alarms straight from the
+ * gateway. Authenticated by a token, read-only (no client events are handled).
+ */
+export function attachLocalFeed(
+  httpServer: HttpServer,
+  board: LocalAlarmBoard,
+  options: { token: string; allowedOrigins: string[]; logger: Logger },
+): Server {
+  const io = new Server(httpServer, { serveClient: false, cors: { origin: options.allowedOrigins } });
+  const feed = io.of('/local');
+  feed.use((socket, next) => {
+    if (sameToken(options.token, (socket.handshake.auth as { token?: unknown }).token)) return next();
+    options.logger.warn({ address: socket.handshake.address }, 'local alarm feed refused: wrong token');
+    return next(new Error('unauthorized'));
+  });
+  feed.on('connection', (socket) => {
+    socket.emit('snapshot', board.open());
+  });
+  board.onChange((open, changed) => {
+    feed.emit('alarm', changed);
+    feed.emit('snapshot', open);
+  });
+  return io;
+}
