@@ -12,7 +12,8 @@ export const webAppRoutes: FastifyPluginAsync<{ webDir: string }> = async (app, 
     );
     return;
   }
-  await app.register(fastifyStatic, { root: webDir, wildcard: false });
+  // wildcard: files are looked up per request, so a rebuilt web app is served without a restart.
+  await app.register(fastifyStatic, { root: webDir, wildcard: true });
   app.setNotFoundHandler((request, reply) => {
     if (request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/socket.io'))
       return reply.sendFile('index.html');

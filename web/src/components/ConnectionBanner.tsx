@@ -9,14 +9,14 @@ import { useSiteTime } from '../time/site-time.js';
 export function ConnectionBanner() {
   const { t } = useTranslation();
   const ward = useWard();
-  const { format } = useSiteTime();
+  const { format, simulated } = useSiteTime();
 
   if (ward.link === 'disconnected') {
     return (
       <div className="banner banner-loud" role="alert" data-testid="connection-banner">
         <strong>{t('connection.lost')}</strong>
         <span>
-          {ward.disconnectedSince !== null && `${t('connection.since', { time: format(ward.disconnectedSince) })} · `}
+          {ward.disconnectedSince !== null && !simulated && `${t('connection.since', { time: format(ward.disconnectedSince) })} · `}
           {t('connection.lostDetail')}
         </span>
       </div>
