@@ -4,6 +4,7 @@ import { SensorKind } from './site-config.js';
 
 /** Live state of one room as the nurse's board shows it. `null` means not known yet. */
 export const RoomState = Type.Object({
+  siteId: Id,
   roomId: Id,
   roomName: Type.String(),
   resident: Type.Union([Type.Object({ id: Id, name: Type.String(), armed: Type.Boolean() }), Type.Null()]),

@@ -83,6 +83,7 @@ export class WardState {
     const bed = stateOf('bed');
     const door = stateOf('door');
     return {
+      siteId,
       roomId: room.id,
       roomName: room.name,
       resident: resident ? { id: resident.id, name: resident.name, armed: resident.plan.armed } : null,
