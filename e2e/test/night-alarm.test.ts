@@ -101,9 +101,10 @@ describe('a door opened at night, end to end', () => {
       return ward.rooms.find((r) => r.roomId === 'room-7' && r.door.open === true);
     });
     expect(room).toBeDefined();
-    // … but no alarm was decided and none arrived.
-    expect(await stack.gateway.metrics.alarms.get()).toMatchObject({ values: [] });
-    expect(nurse.alarms).toEqual([]);
+    // … but no care alarm was decided and none arrived (technical alarms about silent sensors may).
+    const decided = (await stack.gateway.metrics.alarms.get()).values.filter((v) => v.labels.rule === 'door-open-at-night');
+    expect(decided).toEqual([]);
+    expect(nurse.alarms.filter((a) => a.priority !== 'technical')).toEqual([]);
   });
 
   it('raises out-of-bed-too-long when the simulated clock passes the threshold', async () => {
@@ -118,7 +119,9 @@ describe('a door opened at night, end to end', () => {
       { qos: 1 },
     );
     await new Promise((r) => setTimeout(r, 200));
-    expect(nurse.alarms).toEqual([]);
+    // By 02:19 the door sensors have been silent past their 15 minutes: technical alarms, no care alarm yet.
+    expect(nurse.alarms.filter((a) => a.priority !== 'technical')).toEqual([]);
+    expect(nurse.alarms.map((a) => a.rule)).toContain('sensor-silent');
     await sensor.publishAsync(
       topics.clock('test'),
       JSON.stringify({ time: new Date(oslo('2026-11-25T02:20:00')).toISOString(), speed: 60 }),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AlarmDecision, ConditionCleared } from '@nattevakt/protocol/alarm';
@@ -8,8 +8,9 @@ import { type Logger, pino } from 'pino';
 import type { Server as SocketServer } from 'socket.io';
 import { nativeAdapter } from './adapters/native.js';
 import { AdapterRegistry } from './adapters/registry.js';
+import { zigbee2mqttAdapter } from './adapters/zigbee2mqtt.js';
 import { EmbeddedTransport } from './broker/broker.js';
-import type { MqttTransport } from './broker/transport.js';
+import { createMqttTransport, type MqttTransport } from './broker/transport.js';
 import { ManualClock, type SiteClock, SystemClock } from './clock.js';
 import { ConfigError, type GatewayConfig } from './config/gateway-config.js';
 import { EventBus } from './event-bus.js';
@@ -30,6 +31,9 @@ export interface GatewayOptions {
   clock?: SiteClock;
   logger?: Logger;
 }
+
+/** A stable event id from a message's topic and bytes (64 hex characters). */
+const contentId = (topic: string, payload: Buffer): string => createHash('sha256').update(topic).update('\n').update(payload).digest('hex');
 
 /** A site without residents yet: the gateway still runs its broker and waits for the server. */
 const emptySite = (siteId: string): SiteConfig => ({
@@ -53,7 +57,7 @@ export class Gateway {
   readonly clock: SiteClock;
   readonly logger: Logger;
   #transport: MqttTransport | null = null;
-  readonly #adapters = new AdapterRegistry([nativeAdapter]);
+  readonly #adapters: AdapterRegistry;
   #outbox: Outbox | null = null;
   #runtime: RuleRuntime | null = null;
   #uplink: Uplink | null = null;
@@ -68,6 +72,7 @@ export class Gateway {
     this.clock = options.clock ?? (options.config.clock === 'simulated' ? new ManualClock(Date.now()) : new SystemClock());
     this.#store = new SiteConfigStore(join(options.config.stateDir, 'site-config.json'));
     this.#siteConfig = emptySite(options.config.siteId);
+    this.#adapters = new AdapterRegistry([nativeAdapter, zigbee2mqttAdapter(options.config.zigbee2mqtt)]);
   }
 
   /** The embedded broker's port (embedded mode only). */
@@ -121,16 +126,17 @@ export class Gateway {
       );
     });
 
-    this.#transport = new EmbeddedTransport({
-      host: config.mqtt.host,
-      port: config.mqtt.port,
-      auth: { siteId: config.siteId, users: config.mqtt.users, acceptClock: this.clock instanceof ManualClock },
+    this.#transport = createMqttTransport({
+      mqtt: config.mqtt,
+      siteId: config.siteId,
+      acceptClock: this.clock instanceof ManualClock,
+      registry: this.metrics.registry,
       logger: log('broker'),
     });
     await this.#transport.start(this.#adapters.subscriptions(config.siteId), (topic, payload, done) =>
       this.#onMessage(topic, payload, done),
     );
-    if (config.mqtt.users.length === 0) this.logger.warn('MQTT broker accepts anonymous sensors (mqtt.users is empty): for demos only');
+    // The broker itself warns loudly when it accepts anonymous clients (no mqtt.devices).
 
     if (config.server !== null) {
       this.#uplink = new Uplink(
@@ -207,10 +213,13 @@ export class Gateway {
       });
       switch (result.type) {
         case 'event': {
-          this.metrics.messages.inc({ kind: result.event.sensorKind });
-          this.#outbox?.enqueue({ type: 'event', event: result.event });
+          // A message that carries the sensor's own timestamp is identified by its content: when a
+          // sensor re-sends it (we crashed after storing it, before the PUBACK), the server keeps one.
+          const event = result.event.sensorTime === undefined ? result.event : { ...result.event, id: contentId(topic, payload) };
+          this.metrics.messages.inc({ kind: event.sensorKind });
+          this.#outbox?.enqueue({ type: 'event', event });
           const before = this.#alarmsDecided;
-          this.bus.emit('sensorEvent', result.event);
+          this.bus.emit('sensorEvent', event);
           if (this.#alarmsDecided > before) this.metrics.decisionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
           this.#uplink?.flush();
           break;

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, Instant } from './ids.js';
-import { Priority } from './site-config.js';
+import { ClockTime, Priority, SensorKind } from './site-config.js';
 import { validator } from './validation.js';
 
 /** Care rules, decided from a resident's supervision plan. */
@@ -21,6 +21,24 @@ export const TechnicalRuleId = Type.Union([
 ]);
 export const RuleId = Type.Union([...CareRuleId.anyOf, ...TechnicalRuleId.anyOf]);
 export type RuleId = Static<typeof RuleId>;
+
+/**
+ * The plan setting behind an alarm: `minutes` (out-of-bed-too-long, door-left-open,
+ * sensor-silent), `delaySeconds` and `graceSeconds` (bed-exit), `time` (not-in-bed-by),
+ * `percent` (low-battery), `changesPerMinute` (flapping).
+ */
+export const AlarmSetting = Type.Object(
+  {
+    minutes: Type.Optional(Type.Integer({ minimum: 1 })),
+    delaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+    graceSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+    time: Type.Optional(ClockTime),
+    percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    changesPerMinute: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type AlarmSetting = Static<typeof AlarmSetting>;
 
 /**
  * An alarm as decided by a gateway's rule engine. The evidence is structured, so that every
@@ -47,6 +65,12 @@ export const AlarmDecision = Type.Object(
         since: Instant,
         thresholdMinutes: Type.Optional(Type.Integer({ minimum: 0 })),
         nightWindow: Type.Optional(Type.Object({ start: Type.String(), end: Type.String() })),
+        /** The plan setting that fired, as it was when the alarm was raised. */
+        setting: Type.Optional(AlarmSetting),
+        /** What the sensor measured: the battery percentage (low-battery), state changes in the last minute (flapping). */
+        value: Type.Optional(Type.Integer({ minimum: 0 })),
+        /** The kind of the sensor, on technical alarms, so a client can say "the door sensor" without the site configuration. */
+        sensorKind: Type.Optional(SensorKind),
       },
       { additionalProperties: false },
     ),
@@ -74,6 +98,8 @@ export const Outcome = Type.Union([
 ]);
 export type Outcome = Static<typeof Outcome>;
 
+const AlarmExplanation = Type.Object({ title: Type.String(), detail: Type.String() });
+
 /** An alarm as the server keeps it: the decision plus its lifecycle. `seq` grows with every change. */
 export const Alarm = Type.Object({
   ...AlarmDecision.properties,
@@ -89,8 +115,23 @@ export const Alarm = Type.Object({
   resolvedBy: Type.Union([Type.String(), Type.Null()]),
   outcome: Type.Union([Outcome, Type.Null()]),
   note: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * Escalation when nobody acknowledges in time (per priority, set on the server): 0 = not
+   * escalated; 1 = every nurse on the site alerted again, more urgently; 2 = the nurse in charge
+   * alerted ("Varslet sykepleieleder"). Acknowledging or resolving stops it; the level stays.
+   */
+  escalationLevel: Type.Integer({ minimum: 0, maximum: 2 }),
+  /** When the alarm reached its current escalation level; null while never escalated. */
+  escalatedAt: Type.Union([Instant, Type.Null()]),
+  /** When it escalates next unless someone acknowledges first (server clock); null when it will not. */
+  nextEscalationAt: Type.Union([Instant, Type.Null()]),
+  /** The alarm in words, in Norwegian Bokmål and English, as explained when it was raised. */
+  explanation: Type.Union([Type.Object({ nb: AlarmExplanation, en: AlarmExplanation }), Type.Null()]),
 });
 export type Alarm = Static<typeof Alarm>;
+
+/** The highest escalation level: the nurse in charge. */
+export const MAX_ESCALATION_LEVEL = 2;
 
 export const StaffName = Type.String({ minLength: 1, maxLength: 60 });
 
@@ -112,3 +153,28 @@ export const ResolveCommand = Type.Object(
 export type ResolveCommand = Static<typeof ResolveCommand>;
 export const acknowledgeCommand = validator(AcknowledgeCommand);
 export const resolveCommand = validator(ResolveCommand);
+
+/**
+ * A tablet's own id, chosen by the client (a UUID kept in localStorage) until devices are
+ * registered with logins; it names the device in the delivery timeline.
+ */
+export const DeviceId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
+
+/**
+ * Delivery confirmation (IHE PCD ACM): the tablet received this version (`seq`) of the alarm.
+ * Sent for every `alarm` it receives live or by resync; idempotent per alarm and device.
+ */
+export const DeliveredCommand = Type.Object(
+  { alarmId: Type.String({ minLength: 1, maxLength: 64 }), seq: Type.Integer({ minimum: 1 }), device: DeviceId },
+  { additionalProperties: false },
+);
+export type DeliveredCommand = Static<typeof DeliveredCommand>;
+
+/** Read receipt (IHE PCD ACM): the alarm is on the tablet's screen. Implies delivered. */
+export const DisplayedCommand = Type.Object(
+  { alarmId: Type.String({ minLength: 1, maxLength: 64 }), device: DeviceId },
+  { additionalProperties: false },
+);
+export type DisplayedCommand = Static<typeof DisplayedCommand>;
+export const deliveredCommand = validator(DeliveredCommand);
+export const displayedCommand = validator(DisplayedCommand);

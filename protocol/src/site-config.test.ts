@@ -101,3 +101,52 @@ describe('checkSiteConfig', () => {
     expect(errorsOf(config)).toHaveLength(3);
   });
 });
+
+describe('SupervisionPlan: the newer optional fields', () => {
+  const withPlan = (extra: Record<string, unknown>, rules: Record<string, unknown> = {}) =>
+    edit((c) => {
+      const anna = c.residents[0];
+      if (anna) anna.plan = { ...anna.plan, ...extra, rules: { ...anna.plan.rules, ...rules } } as typeof anna.plan;
+    });
+
+  it('a plan stored before they existed (armed, nightWindow, doorOpenAtNight, outOfBedTooLong) is still valid', () => {
+    expect(checkSiteConfig(site()).ok).toBe(true);
+  });
+
+  it('accepts every new rule and setting', () => {
+    const config = withPlan(
+      {
+        bedGraceSeconds: 45,
+        technical: { silentMinutes: 30, lowBatteryPercent: 10, batteryClearPercent: 30, flappingChangesPerMinute: 20 },
+      },
+      {
+        bedExit: { enabled: true, delaySeconds: 60, priority: 'high' },
+        doorLeftOpen: { enabled: true, minutes: 10, priority: 'medium' },
+        notInBedBy: { enabled: false, time: '23:30', priority: 'low' },
+      },
+    );
+    expect(checkSiteConfig(config)).toEqual({ ok: true, value: config });
+    expect(checkSiteConfig(withPlan({}, { bedExit: { enabled: true, priority: 'low' } })).ok).toBe(true);
+  });
+
+  it('rejects out-of-range settings, unknown fields and the technical priority on new rules', () => {
+    expect(errorsOf(withPlan({ bedGraceSeconds: 301 }))).toEqual([
+      '/residents/0/plan/bedGraceSeconds: Expected integer to be less or equal to 300',
+    ]);
+    expect(errorsOf(withPlan({}, { bedExit: { enabled: true, delaySeconds: 601, priority: 'high' } }))).toEqual([
+      '/residents/0/plan/rules/bedExit/delaySeconds: Expected integer to be less or equal to 600',
+    ]);
+    expect(errorsOf(withPlan({}, { notInBedBy: { enabled: true, time: '24:00', priority: 'high' } }))[0]).toMatch(
+      /^\/residents\/0\/plan\/rules\/notInBedBy\/time: Expected string to match/,
+    );
+    expect(errorsOf(withPlan({}, { doorLeftOpen: { enabled: true, minutes: 10, priority: 'technical' } }))).toEqual([
+      '/residents/0/plan/rules/doorLeftOpen/priority: Expected one of "high", "medium", "low"',
+    ]);
+    expect(errorsOf(withPlan({ technical: { silentMinutes: 0 } }))).toEqual([
+      '/residents/0/plan/technical/silentMinutes: Expected integer to be greater or equal to 1',
+    ]);
+    expect(errorsOf(withPlan({ technical: { sleepMinutes: 5 } }))).toEqual([
+      '/residents/0/plan/technical/sleepMinutes: Unexpected property',
+    ]);
+  });
+});

@@ -3,7 +3,7 @@
  * `socket.io-client` take as generics: `new Server<ClientToServer, ServerToClient>()`.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { AcknowledgeCommand, Alarm, ResolveCommand } from './alarm.js';
+import type { AcknowledgeCommand, Alarm, DeliveredCommand, DisplayedCommand, ResolveCommand } from './alarm.js';
 import { AlarmDecision, ConditionCleared } from './alarm.js';
 import { SensorEvent } from './sensor-event.js';
 import type { SiteConfig } from './site-config.js';
@@ -53,6 +53,17 @@ export interface GatewayServerToClient {
 
 export type CommandResult = { ok: true; alarm: Alarm } | { ok: false; error: string };
 
+/** What the server holds for one alarm on one tablet: first delivered, first displayed (server clock). */
+export interface DeliveryReceipt {
+  alarmId: string;
+  device: string;
+  /** The highest version of the alarm the tablet confirmed; null when only `displayed` came. */
+  seq: number | null;
+  deliveredAt: string | null;
+  displayedAt: string | null;
+}
+export type ReceiptResult = { ok: true; receipt: DeliveryReceipt } | { ok: false; error: string };
+
 /** `/staff` namespace: the server ↔ nurses' tablets. */
 export interface StaffServerToClient {
   /** A new alarm or any change to one; `seq` tells the client whether it missed anything. */
@@ -64,4 +75,8 @@ export interface StaffServerToClient {
 export interface StaffClientToServer {
   acknowledge: (command: AcknowledgeCommand, done: (result: CommandResult) => void) => void;
   resolve: (command: ResolveCommand, done: (result: CommandResult) => void) => void;
+  /** Delivery confirmation for an `alarm` received (live or by resync). Does not change the alarm or its seq. */
+  delivered: (command: DeliveredCommand, done: (result: ReceiptResult) => void) => void;
+  /** Read receipt: the alarm is on screen. Does not change the alarm or its seq. */
+  displayed: (command: DisplayedCommand, done: (result: ReceiptResult) => void) => void;
 }

@@ -3,6 +3,7 @@
  * sensor events as the gateway's native adapter would produce them.
  */
 import { DateTime } from 'luxon';
+import type { RuleId } from '../src/alarm.js';
 import type { SensorEvent } from '../src/sensor-event.js';
 import type { SiteConfig, SupervisionPlan } from '../src/site-config.js';
 
@@ -20,15 +21,23 @@ export function local(instant: number | null): string | null {
   return instant === null ? null : DateTime.fromMillis(instant, { zone: ZONE }).toFormat("yyyy-MM-dd'T'HH:mm:ssZZ");
 }
 
+/**
+ * A supervision plan: by default armed, night 22:00–07:00, with the two rules of the first plan
+ * version on (door open at night, high; out of bed 20 minutes, medium) and nothing else, exactly
+ * as plans stored before the new rules existed. Overrides may add any of the newer fields.
+ */
 export function plan(
   overrides: Partial<Omit<SupervisionPlan, 'rules'>> & { rules?: Partial<SupervisionPlan['rules']> } = {},
 ): SupervisionPlan {
+  const { rules, armed, nightWindow, ...newer } = overrides;
   return {
-    armed: overrides.armed ?? true,
-    nightWindow: overrides.nightWindow ?? { start: '22:00', end: '07:00' },
+    armed: armed ?? true,
+    nightWindow: nightWindow ?? { start: '22:00', end: '07:00' },
+    ...newer,
     rules: {
-      doorOpenAtNight: overrides.rules?.doorOpenAtNight ?? { enabled: true, priority: 'high' },
-      outOfBedTooLong: overrides.rules?.outOfBedTooLong ?? { enabled: true, minutes: 20, priority: 'medium' },
+      doorOpenAtNight: { enabled: true, priority: 'high' },
+      outOfBedTooLong: { enabled: true, minutes: 20, priority: 'medium' },
+      ...rules,
     },
   };
 }
@@ -65,7 +74,19 @@ export function site(plans: { anna?: SupervisionPlan; bjorn?: SupervisionPlan; c
 }
 
 const kindOf = (sensorId: string): 'bed' | 'door' => (sensorId.startsWith('bed') ? 'bed' : 'door');
-const roomOf = (sensorId: string): string => (sensorId.endsWith('-2') ? 'r102' : 'r101');
+const roomOf = (sensorId: string): string => (sensorId.endsWith('-2') ? 'r102' : sensorId.endsWith('-3') ? 'r103' : 'r101');
+
+/** The two rules of the first plan version: tests written for them run the engine with these rules only. */
+export const LEGACY_RULES: readonly RuleId[] = ['door-open-at-night', 'out-of-bed-too-long'];
+
+/** Adds room 103 with a door sensor `door-3` and nobody living there (a technical alarm names no resident). */
+export function withEmptyRoom(config: SiteConfig): SiteConfig {
+  return {
+    ...config,
+    rooms: [...config.rooms, { id: 'r103', name: 'Rom 103' }],
+    sensors: [...config.sensors, { id: 'door-3', kind: 'door', roomId: 'r103' }],
+  };
+}
 
 /** Builds normalized sensor events with ids e1, e2, … */
 export function events() {
@@ -86,6 +107,8 @@ export function events() {
     door: (sensorId: string, open: boolean, time: number) => make(sensorId, time, { open }),
     bed: (sensorId: string, occupied: boolean, time: number) => make(sensorId, time, { occupied }),
     availability: (sensorId: string, online: boolean, time: number) => make(sensorId, time, { online }),
+    /** Any other message, e.g. a heartbeat with a battery level: `ev.with('door-1', t, { open: false, battery: 14 })`. */
+    with: (sensorId: string, time: number, fields: Partial<SensorEvent>) => make(sensorId, time, fields),
   };
 }
 

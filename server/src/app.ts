@@ -4,11 +4,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Server } from 'socket.io';
 import { AlarmService } from './alarms/alarm-service.js';
+import { AlarmDeliveryService } from './alarms/delivery.js';
+import { type Clock, EscalationScheduler, type EscalationSettings, escalationOptions, systemClock } from './alarms/escalation.js';
 import { createServerMetrics, type ServerMetrics } from './observability/metrics.js';
 import { attachGatewayNamespace } from './realtime/gateway-namespace.js';
 import type { GatewayNamespace, StaffNamespace } from './realtime/socket-types.js';
 import { attachStaffNamespace } from './realtime/staff-namespace.js';
+import { alarmDeliveryRoutes } from './routes/alarm-delivery.js';
 import { alarmRoutes } from './routes/alarms.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { HttpError } from './routes/http-error.js';
 import { wardRoutes } from './routes/ward.js';
@@ -26,6 +30,10 @@ export interface AppOptions {
   webDir?: string;
   /** Structured logger; silent when omitted. */
   logger?: Logger;
+  /** The server's wall clock for alarm times and escalation (tests move it by hand); the system clock when omitted. */
+  clock?: Clock;
+  /** Escalation delays per priority and the scheduler's safety poll; defaults in `DEFAULT_ESCALATION`. */
+  escalation?: EscalationSettings;
 }
 
 export interface NattevaktServer {
@@ -34,6 +42,8 @@ export interface NattevaktServer {
   io: Server;
   sites: SiteService;
   alarms: AlarmService;
+  delivery: AlarmDeliveryService;
+  escalations: EscalationScheduler;
   ward: WardState;
   timeSeries: TimeSeriesStore;
   metrics: ServerMetrics;
@@ -52,6 +62,8 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     forceCloseConnections: true,
   });
   const logger = root.child({ module: 'server' });
+  const clock = options.clock ?? systemClock;
+  const escalation = escalationOptions(options.escalation);
   const memory = options.dataDir === ':memory:';
   const db = await openRelationalStore(memory ? ':memory:' : join(options.dataDir, 'nattevakt.db'));
   const timeSeries = new SqliteTimeSeriesStore(memory ? ':memory:' : join(options.dataDir, 'timeseries.db'));
@@ -60,7 +72,9 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   await sites.load();
   const ward = new WardState(db, sites);
   await ward.load();
-  const alarms = new AlarmService(db, sites, root.child({ module: 'alarms' }));
+  const alarms = new AlarmService(db, sites, root.child({ module: 'alarms' }), { clock, escalation });
+  const delivery = new AlarmDeliveryService(db, root.child({ module: 'alarm-delivery' }), { clock });
+  const escalations = new EscalationScheduler(alarms, escalation, clock, root.child({ module: 'escalation' }));
   const clocks = new Map<string, SiteClock>();
 
   // One central error handler: 4xx say what was wrong; a 5xx never leaks its internals.
@@ -81,7 +95,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   });
   const staff = io.of('/staff') as unknown as StaffNamespace;
   const gatewayNsp = io.of('/gateway') as unknown as GatewayNamespace;
-  attachStaffNamespace(staff, { alarms, metrics, logger: root.child({ module: 'staff' }) });
+  attachStaffNamespace(staff, { alarms, delivery, metrics, logger: root.child({ module: 'staff' }) });
   attachGatewayNamespace(gatewayNsp, {
     sites,
     alarms,
@@ -102,6 +116,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     io.engine.close();
   });
   app.addHook('onClose', async () => {
+    await escalations.stop();
     await timeSeries.close();
     await db.destroy();
     logger.info('server stopped');
@@ -110,6 +125,9 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   await app.register(healthRoutes, { db, metrics });
   await app.register(wardRoutes, { sites, ward, alarms, clocks, gatewayConnected });
   await app.register(alarmRoutes, { alarms });
+  await app.register(alarmDeliveryRoutes, { delivery, now: () => clock.now() });
+  await app.register(eventRoutes, { sites, timeSeries });
   if (options.webDir !== undefined) await app.register(webAppRoutes, { webDir: options.webDir });
-  return { app, logger: root, io, sites, alarms, ward, timeSeries, metrics };
+  escalations.start();
+  return { app, logger: root, io, sites, alarms, delivery, escalations, ward, timeSeries, metrics };
 }

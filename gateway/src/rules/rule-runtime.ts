@@ -39,7 +39,8 @@ export class RuleRuntime {
       this.#schedule();
     });
     this.bus.on('clockAdvanced', this, () => this.tick());
-    this.#schedule();
+    // The engine counts silence from the first time it sees: a gateway whose sensors are all dead must still tick.
+    this.tick();
   }
 
   stop(): void {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { at, events, ids, local, plan, site } from '../../test/fixtures.js';
+import { at, events, ids, LEGACY_RULES, local, plan, site } from '../../test/fixtures.js';
 import { alarmDecision } from '../alarm.js';
 import { outboxItem } from '../socket-events.js';
 import { RuleEngine } from './engine.js';
 
-const setup = (config = site()) => ({ engine: new RuleEngine(config, { newId: ids() }), ev: events() });
+const setup = (config = site()) => ({ engine: new RuleEngine(config, { newId: ids(), rules: LEGACY_RULES }), ev: events() });
 
 describe('door-open-at-night', () => {
   it('raises exactly one alarm with the plan priority and evidence when the door opens at 03:10', () => {

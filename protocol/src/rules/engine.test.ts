@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { at, events, ids, local, plan, site } from '../../test/fixtures.js';
+import { at, events, ids, LEGACY_RULES, local, plan, site } from '../../test/fixtures.js';
 import type { SensorEvent } from '../sensor-event.js';
 import type { SiteConfig } from '../site-config.js';
 import { RuleEngine, type RuleOutput } from './engine.js';
@@ -7,7 +7,7 @@ import { RuleEngine, type RuleOutput } from './engine.js';
 describe('RuleEngine', () => {
   it('exposes its configuration, sensors and the residents each sensor watches', () => {
     const config = site();
-    const engine = new RuleEngine(config, { newId: ids() });
+    const engine = new RuleEngine(config, { newId: ids(), rules: LEGACY_RULES });
     expect(engine.config).toBe(config);
     expect(engine.sensor('door-2')).toEqual({ id: 'door-2', kind: 'door', roomId: 'r102' });
     expect(engine.sensor('nope')).toBeUndefined();
@@ -22,12 +22,13 @@ describe('RuleEngine', () => {
       bed: { occupied: null, since: null, eventId: null, sensorId: null },
       door: { open: null, since: null, eventId: null, sensorId: null },
       open: new Map(),
+      notInBedByFrom: null,
     });
     expect(engine.stateOf('nobody')).toBeUndefined();
   });
 
   it('ignores events from a sensor that is not in the configuration', () => {
-    const engine = new RuleEngine(site(), { newId: ids() });
+    const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
     const ev = events();
     expect(engine.onEvent({ ...ev.door('door-1', true, at('2026-11-25T03:10')), sensorId: 'door-99' }, at('2026-11-25T03:10'))).toEqual({
       raised: [],
@@ -36,7 +37,7 @@ describe('RuleEngine', () => {
   });
 
   it('a resident-bound sensor touches only its resident', () => {
-    const engine = new RuleEngine(site(), { newId: ids() });
+    const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
     const ev = events();
     engine.onEvent(ev.bed('bed-2', false, at('2026-11-25T02:00')), at('2026-11-25T02:00'));
     expect(engine.stateOf('bjorn')?.bed.occupied).toBe(false);
@@ -46,7 +47,7 @@ describe('RuleEngine', () => {
   });
 
   it('records the state it decided on: value, since (site clock), event and sensor', () => {
-    const engine = new RuleEngine(site(), { newId: ids() });
+    const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
     const ev = events();
     const open = ev.door('door-1', true, at('2026-11-25T14:00'));
     engine.onEvent(open, at('2026-11-25T14:00:05'));
@@ -54,7 +55,7 @@ describe('RuleEngine', () => {
   });
 
   it('stamps decidedAt from the injected wall clock and raisedAt from the site clock', () => {
-    const engine = new RuleEngine(site(), { newId: ids(), wallClock: () => Date.UTC(2030, 0, 1) });
+    const engine = new RuleEngine(site(), { rules: LEGACY_RULES, newId: ids(), wallClock: () => Date.UTC(2030, 0, 1) });
     const ev = events();
     const [alarm] = engine.onEvent(ev.door('door-1', true, at('2026-11-25T03:10')), at('2026-11-25T03:10')).raised;
     expect(alarm?.raisedAt).toBe('2026-11-25T02:10:00.000Z');
@@ -62,7 +63,7 @@ describe('RuleEngine', () => {
   });
 
   it('raises one alarm per rule and resident until the condition clears', () => {
-    const engine = new RuleEngine(site(), { newId: ids() });
+    const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
     const ev = events();
     engine.onEvent(ev.door('door-1', true, at('2026-11-25T03:10')), at('2026-11-25T03:10'));
     // Even if the door state were lost (say restored from an older snapshot), the open alarm
@@ -74,7 +75,7 @@ describe('RuleEngine', () => {
   });
 
   it('both rules can be open at once for the same resident, and clear independently', () => {
-    const engine = new RuleEngine(site(), { newId: ids() });
+    const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
     const ev = events();
     engine.onEvent(ev.bed('bed-1', false, at('2026-11-25T03:00')), at('2026-11-25T03:00'));
     const door = engine.onEvent(ev.door('door-1', true, at('2026-11-25T03:05')), at('2026-11-25T03:05'));
@@ -92,7 +93,7 @@ describe('RuleEngine', () => {
   });
 
   it('nextDeadline is the earliest deadline over all residents', () => {
-    const engine = new RuleEngine(site(), { newId: ids() });
+    const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
     const ev = events();
     engine.onEvent(ev.bed('bed-1', false, at('2026-11-25T02:10')), at('2026-11-25T02:10'));
     engine.onEvent(ev.bed('bed-2', false, at('2026-11-25T02:05')), at('2026-11-25T02:05'));
@@ -103,7 +104,7 @@ describe('RuleEngine', () => {
 
   describe('setConfig', () => {
     it('keeps the state and open alarms of residents still present', () => {
-      const engine = new RuleEngine(site(), { newId: ids() });
+      const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
       const ev = events();
       engine.onEvent(ev.bed('bed-1', false, at('2026-11-25T02:00')), at('2026-11-25T02:00'));
       engine.onEvent(ev.door('door-2', true, at('2026-11-25T02:01')), at('2026-11-25T02:01'));
@@ -127,7 +128,7 @@ describe('RuleEngine', () => {
     });
 
     it('starts new residents with an unknown state and forgets removed sensors', () => {
-      const engine = new RuleEngine(site(), { newId: ids() });
+      const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
       const ev = events();
       const next: SiteConfig = structuredClone(site());
       next.rooms.push({ id: 'r103', name: 'Rom 103' });
@@ -140,7 +141,7 @@ describe('RuleEngine', () => {
     });
 
     it('a resident removed and added again starts from scratch', () => {
-      const engine = new RuleEngine(site(), { newId: ids() });
+      const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
       const ev = events();
       engine.onEvent(ev.bed('bed-1', false, at('2026-11-25T02:00')), at('2026-11-25T02:00'));
       const without = site();
@@ -170,8 +171,8 @@ describe('RuleEngine', () => {
       outputs.push(engine.onTick(at('2026-11-26T04:00')));
       return outputs;
     };
-    const a = night(new RuleEngine(site(), { newId: ids() }));
-    const b = night(new RuleEngine(site(), { newId: ids() }));
+    const a = night(new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES }));
+    const b = night(new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES }));
     expect(a).toEqual(b);
     const raised = a.flatMap((o) => o.raised);
     expect(raised.map((r) => [r.id, r.rule, r.residentId])).toEqual([

@@ -1,73 +1,95 @@
-import type { AlarmDecision, ConditionCleared, RuleId } from '../alarm.js';
+import type { AlarmDecision, RuleId } from '../alarm.js';
 import type { SensorEvent } from '../sensor-event.js';
 import type { Resident, SensorConfig, SiteConfig } from '../site-config.js';
+import { bedExit } from './bed-exit.js';
+import { doorLeftOpen } from './door-left-open.js';
 import { doorOpenAtNight } from './door-open-at-night.js';
+import { notInBedBy } from './not-in-bed-by.js';
 import { outOfBedTooLong } from './out-of-bed-too-long.js';
+import { flapping } from './technical/flapping.js';
+import { lowBattery } from './technical/low-battery.js';
+import { sensorOffline } from './technical/sensor-offline.js';
+import { sensorSilent } from './technical/sensor-silent.js';
+import { technicalSettings } from './technical/settings.js';
+import { tamper } from './technical/tamper.js';
+import type {
+  CareContext,
+  CareRule,
+  Deadline,
+  ResidentState,
+  ResolvedTechnicalSettings,
+  RuleOutput,
+  SensorState,
+  TechnicalContext,
+  TechnicalRule,
+} from './types.js';
 
-/** What the rule engine knows about one resident between events. */
-export interface ResidentState {
-  bed: { occupied: boolean | null; since: number | null; eventId: string | null; sensorId: string | null };
-  door: { open: boolean | null; since: number | null; eventId: string | null; sensorId: string | null };
-  /** Conditions that have raised an alarm and not yet cleared, by rule. */
-  open: Map<RuleId, { alarmId: string; sensorId: string }>;
-}
+export type * from './types.js';
 
-/** What a rule gets to decide with. `raise` and `clear` record decisions; rules never do I/O. */
-export interface RuleContext {
-  readonly config: SiteConfig;
-  readonly resident: Resident;
-  readonly state: ResidentState;
-  readonly now: number;
-  raise(
-    rule: RuleId,
-    sensorId: string,
-    since: number,
-    eventIds: string[],
-    extra?: Pick<AlarmDecision['evidence'], 'thresholdMinutes' | 'nightWindow'>,
-  ): void;
-  clear(rule: RuleId, eventId: string): void;
-}
+/** Every care rule, in the order the engine evaluates them (which is also the order of their alarm ids in one call). */
+export const CARE_RULES: readonly CareRule[] = [doorOpenAtNight, outOfBedTooLong, bedExit, doorLeftOpen, notInBedBy];
+/** Every technical rule, in evaluation order. */
+export const TECHNICAL_RULES: readonly TechnicalRule[] = [sensorOffline, sensorSilent, lowBattery, tamper, flapping];
 
-/** One night-watch rule. `onEvent` sees every event for the resident; `deadline` says when `onTick` must run. */
-export interface Rule {
-  readonly id: RuleId;
-  onEvent(ctx: RuleContext, event: SensorEvent): void;
-  onTick(ctx: RuleContext): void;
-  deadline(ctx: Omit<RuleContext, 'raise' | 'clear' | 'now'>): number | null;
-}
-
-export interface RuleOutput {
-  raised: AlarmDecision[];
-  cleared: ConditionCleared[];
-}
+/** How many recent state changes a sensor keeps for the flapping rule (its highest limit + 1). */
+const MAX_CHANGES = 61;
 
 export interface RuleEngineOptions {
   /** Alarm ids; random in production, deterministic in a replay. */
   newId: () => string;
   /** Wall clock of the deciding machine, for `decidedAt`. Defaults to the site clock. */
   wallClock?: () => number;
+  /**
+   * Only these rules run (default: every rule). A replay that tunes one rule's thresholds runs
+   * that rule alone; the gateway runs them all.
+   */
+  rules?: readonly RuleId[];
 }
 
-const RULES: readonly Rule[] = [doorOpenAtNight, outOfBedTooLong];
-
-const emptyState = (): ResidentState => ({
+const emptyResidentState = (): ResidentState => ({
   bed: { occupied: null, since: null, eventId: null, sensorId: null },
   door: { open: null, since: null, eventId: null, sensorId: null },
   open: new Map(),
+  notInBedByFrom: null,
 });
+
+const emptySensorState = (): SensorState => ({ watchedSince: null, heard: null, online: null, value: null, changes: [], open: new Map() });
+
+interface ResidentEntry {
+  resident: Resident;
+  state: ResidentState;
+}
+
+/** A sensor, what the engine knows about it, and whom it watches (worked out once per configuration). */
+interface SensorEntry {
+  sensor: SensorConfig;
+  state: SensorState;
+  /** The residents whose care rules see its events: its own resident, or everyone in its room. */
+  residents: ResidentEntry[];
+  /** Who its technical alarms name: its own resident, else the first resident of its room, else nobody. */
+  residentId: string | undefined;
+  settings: ResolvedTechnicalSettings;
+}
 
 /**
  * The pure, deterministic night-watch rule engine. Time comes in with every call (`now` on the
  * site clock), so the same code decides live on the gateway and replays a recorded night.
+ * Care rules are judged per resident by their supervision plan; technical rules per sensor.
  */
 export class RuleEngine {
   #config: SiteConfig;
-  #states = new Map<string, ResidentState>();
-  #sensors = new Map<string, SensorConfig>();
+  #residents = new Map<string, ResidentEntry>();
+  #sensors = new Map<string, SensorEntry>();
+  #lastNow: number | null = null;
+  readonly #care: readonly CareRule[];
+  readonly #technical: readonly TechnicalRule[];
   readonly #options: RuleEngineOptions;
 
   constructor(config: SiteConfig, options: RuleEngineOptions) {
     this.#options = options;
+    const only = options.rules;
+    this.#care = only === undefined ? CARE_RULES : CARE_RULES.filter((r) => only.includes(r.id));
+    this.#technical = only === undefined ? TECHNICAL_RULES : TECHNICAL_RULES.filter((r) => only.includes(r.id));
     this.#config = config;
     this.setConfig(config);
   }
@@ -76,27 +98,56 @@ export class RuleEngine {
     return this.#config;
   }
 
-  /** Replaces the configuration, keeping what is known about residents who are still there. */
+  /** Replaces the configuration, keeping what is known about residents and sensors that are still there. */
   setConfig(config: SiteConfig): void {
     this.#config = config;
-    this.#sensors = new Map(config.sensors.map((s) => [s.id, s]));
-    const next = new Map<string, ResidentState>();
-    for (const resident of config.residents) next.set(resident.id, this.#states.get(resident.id) ?? emptyState());
-    this.#states = next;
+    const residents = new Map<string, ResidentEntry>();
+    const byRoom = new Map<string, ResidentEntry[]>();
+    for (const resident of config.residents) {
+      const entry = { resident, state: this.#residents.get(resident.id)?.state ?? emptyResidentState() };
+      residents.set(resident.id, entry);
+      byRoom.set(resident.roomId, [...(byRoom.get(resident.roomId) ?? []), entry]);
+    }
+    const sensors = new Map<string, SensorEntry>();
+    for (const sensor of config.sensors) {
+      const own = sensor.residentId === undefined ? undefined : residents.get(sensor.residentId);
+      const room = byRoom.get(sensor.roomId) ?? [];
+      const watched = sensor.residentId === undefined ? room : own ? [own] : [];
+      sensors.set(sensor.id, {
+        sensor,
+        state: this.#sensors.get(sensor.id)?.state ?? emptySensorState(),
+        residents: watched,
+        residentId: own?.resident.id ?? room[0]?.resident.id,
+        settings: technicalSettings(
+          sensor,
+          watched.map((e) => e.resident),
+        ),
+      });
+    }
+    this.#residents = residents;
+    this.#sensors = sensors;
   }
 
   sensor(sensorId: string): SensorConfig | undefined {
-    return this.#sensors.get(sensorId);
+    return this.#sensors.get(sensorId)?.sensor;
   }
 
   /** The residents a sensor watches: its own resident, or everyone in its room. */
   residentsOf(sensor: SensorConfig): Resident[] {
-    if (sensor.residentId !== undefined) return this.#config.residents.filter((r) => r.id === sensor.residentId);
-    return this.#config.residents.filter((r) => r.roomId === sensor.roomId);
+    return (this.#sensors.get(sensor.id)?.residents ?? []).map((e) => e.resident);
   }
 
   stateOf(residentId: string): ResidentState | undefined {
-    return this.#states.get(residentId);
+    return this.#residents.get(residentId)?.state;
+  }
+
+  sensorStateOf(sensorId: string): SensorState | undefined {
+    return this.#sensors.get(sensorId)?.state;
+  }
+
+  /** The technical thresholds that apply to a sensor, defaults filled in. */
+  technicalSettingsOf(sensorId: string): ResolvedTechnicalSettings | undefined {
+    return this.#sensors.get(sensorId)?.settings;
   }
 
   /** Feeds one normalized event; `now` is the site-clock time the event is decided at. */
@@ -104,42 +155,66 @@ export class RuleEngine {
     // Deadlines that passed before this event are decided first: an "in bed" that arrives after
     // the out-of-bed deadline but before the timer fired must not swallow the alarm.
     const output = this.onTick(now);
-    const sensor = this.#sensors.get(event.sensorId);
-    if (sensor === undefined) return output;
-    for (const resident of this.residentsOf(sensor)) {
-      const ctx = this.#context(resident, now, output);
-      for (const rule of RULES) rule.onEvent(ctx, event);
-      this.#applyState(ctx.state, event, now);
-      for (const rule of RULES) rule.onTick(ctx);
+    const entry = this.#sensors.get(event.sensorId);
+    if (entry === undefined) return output;
+    for (const resident of entry.residents) {
+      const ctx = this.#careContext(resident, now, output);
+      for (const rule of this.#care) rule.onEvent(ctx, event);
+      this.#applyResidentState(resident.state, event, now);
+      for (const rule of this.#care) rule.onTick(ctx);
     }
+    const ctx = this.#technicalContext(entry, now, output);
+    for (const rule of this.#technical) rule.onEvent(ctx, event);
+    this.#applySensorState(entry, event, now);
+    for (const rule of this.#technical) rule.onTick(ctx);
     return output;
   }
 
-  /** Lets time pass: raises the alarms whose deadline has come. */
+  /** Lets time pass: raises (and, for time-based conditions, clears) what has become due. */
   onTick(now: number): RuleOutput {
+    this.#lastNow = now;
     const output: RuleOutput = { raised: [], cleared: [] };
-    for (const resident of this.#config.residents) {
-      const ctx = this.#context(resident, now, output);
-      for (const rule of RULES) rule.onTick(ctx);
+    for (const resident of this.#residents.values()) {
+      const ctx = this.#careContext(resident, now, output);
+      for (const rule of this.#care) rule.onTick(ctx);
+    }
+    for (const sensor of this.#sensors.values()) {
+      const ctx = this.#technicalContext(sensor, now, output);
+      for (const rule of this.#technical) rule.onTick(ctx);
     }
     return output;
   }
 
-  /** The earliest site-clock instant at which `onTick` could raise something, or null. */
-  nextDeadline(): number | null {
-    let next: number | null = null;
-    for (const resident of this.#config.residents) {
-      const state = this.#states.get(resident.id);
-      if (state === undefined) continue;
-      for (const rule of RULES) {
-        const at = rule.deadline({ config: this.#config, resident, state });
-        if (at !== null && (next === null || at < next)) next = at;
+  /**
+   * Every pending deadline: the instants at which `onTick` will act (raise, clear, or start
+   * watching something new). An instant in the past means "tick now".
+   */
+  deadlines(): Deadline[] {
+    const list: Deadline[] = [];
+    const lastNow = this.#lastNow;
+    for (const { resident, state } of this.#residents.values()) {
+      for (const rule of this.#care) {
+        const at = rule.deadline({ config: this.#config, resident, state, lastNow });
+        if (at !== null) list.push({ at, rule: rule.id, residentId: resident.id });
       }
     }
+    for (const { sensor, state, settings } of this.#sensors.values()) {
+      for (const rule of this.#technical) {
+        const at = rule.deadline({ sensor, settings, state, lastNow });
+        if (at !== null) list.push({ at, rule: rule.id, sensorId: sensor.id });
+      }
+    }
+    return list;
+  }
+
+  /** The earliest site-clock instant at which `onTick` will act, or null. A tick at that instant always consumes it. */
+  nextDeadline(): number | null {
+    let next: number | null = null;
+    for (const { at } of this.deadlines()) if (next === null || at < next) next = at;
     return next;
   }
 
-  #applyState(state: ResidentState, event: SensorEvent, now: number): void {
+  #applyResidentState(state: ResidentState, event: SensorEvent, now: number): void {
     if (event.sensorKind === 'bed' && event.occupied !== undefined && event.occupied !== state.bed.occupied) {
       state.bed = { occupied: event.occupied, since: now, eventId: event.id, sensorId: event.sensorId };
     }
@@ -148,34 +223,84 @@ export class RuleEngine {
     }
   }
 
-  #context(resident: Resident, now: number, output: RuleOutput): RuleContext {
-    const state = this.#states.get(resident.id) ?? emptyState();
-    this.#states.set(resident.id, state);
+  #applySensorState({ state, sensor }: SensorEntry, event: SensorEvent, now: number): void {
+    if (event.online !== false) state.heard = { at: now, eventId: event.id };
+    if (event.online !== undefined) state.online = event.online;
+    const value = sensor.kind === 'bed' ? event.occupied : event.open;
+    if (value === undefined) return;
+    if (state.value !== null && value !== state.value) {
+      state.changes.push({ at: now, eventId: event.id });
+      if (state.changes.length > MAX_CHANGES) state.changes.splice(0, state.changes.length - MAX_CHANGES);
+    }
+    state.value = value;
+  }
+
+  #decision(now: number): Pick<AlarmDecision, 'siteId' | 'raisedAt' | 'decidedAt'> {
+    const wall = this.#options.wallClock?.() ?? now;
+    return { siteId: this.#config.site.id, raisedAt: new Date(now).toISOString(), decidedAt: new Date(wall).toISOString() };
+  }
+
+  #careContext({ resident, state }: ResidentEntry, now: number, output: RuleOutput): CareContext {
     const config = this.#config;
-    const wall = this.#options.wallClock ?? (() => now);
     const newId = this.#options.newId;
+    const decision = () => this.#decision(now);
     return {
       config,
       resident,
       state,
       now,
-      raise(rule, sensorId, since, eventIds, extra) {
+      raise(rule, alarm) {
         if (state.open.has(rule)) return; // one alarm per condition, until it clears
-        const priority =
-          rule === 'door-open-at-night' ? resident.plan.rules.doorOpenAtNight.priority : resident.plan.rules.outOfBedTooLong.priority;
         const id = newId();
-        state.open.set(rule, { alarmId: id, sensorId });
+        state.open.set(rule, { alarmId: id, sensorId: alarm.sensorId });
         output.raised.push({
           id,
-          siteId: config.site.id,
+          ...decision(),
           residentId: resident.id,
           roomId: resident.roomId,
-          sensorId,
+          sensorId: alarm.sensorId,
           rule,
-          priority,
-          raisedAt: new Date(now).toISOString(),
-          decidedAt: new Date(wall()).toISOString(),
-          evidence: { eventIds, since: new Date(since).toISOString(), ...extra },
+          priority: alarm.priority,
+          evidence: { eventIds: alarm.eventIds.slice(-20), since: new Date(alarm.since).toISOString(), ...alarm.evidence },
+        });
+      },
+      clear(rule, eventId) {
+        const open = state.open.get(rule);
+        if (open === undefined) return;
+        state.open.delete(rule);
+        output.cleared.push({ alarmId: open.alarmId, siteId: config.site.id, clearedAt: new Date(now).toISOString(), eventId });
+      },
+    };
+  }
+
+  #technicalContext({ sensor, state, residentId, settings }: SensorEntry, now: number, output: RuleOutput): TechnicalContext {
+    const config = this.#config;
+    const newId = this.#options.newId;
+    const decision = () => this.#decision(now);
+    return {
+      config,
+      sensor,
+      settings,
+      state,
+      now,
+      raise(rule, alarm) {
+        if (state.open.has(rule)) return; // one alarm per condition, until it clears
+        const id = newId();
+        state.open.set(rule, { alarmId: id });
+        output.raised.push({
+          id,
+          ...decision(),
+          ...(residentId !== undefined ? { residentId } : {}),
+          roomId: sensor.roomId,
+          sensorId: sensor.id,
+          rule,
+          priority: 'technical',
+          evidence: {
+            eventIds: alarm.eventIds.slice(-20),
+            since: new Date(alarm.since).toISOString(),
+            ...alarm.evidence,
+            sensorKind: sensor.kind,
+          },
         });
       },
       clear(rule, eventId) {

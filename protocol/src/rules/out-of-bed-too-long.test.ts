@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { at, events, ids, local, plan, site } from '../../test/fixtures.js';
+import { at, events, ids, LEGACY_RULES, local, plan, site } from '../../test/fixtures.js';
 import type { SupervisionPlan } from '../site-config.js';
 import { RuleEngine } from './engine.js';
 
 const withPlan = (p: SupervisionPlan) => site({ anna: p });
-const setup = (config = site()) => ({ engine: new RuleEngine(config, { newId: ids() }), ev: events() });
+const setup = (config = site()) => ({ engine: new RuleEngine(config, { newId: ids(), rules: LEGACY_RULES }), ev: events() });
 const minutes = (m: number, window = { start: '22:00', end: '07:00' }) =>
   plan({ nightWindow: window, rules: { outOfBedTooLong: { enabled: true, minutes: m, priority: 'medium' } } });
 
@@ -34,6 +34,7 @@ describe('out-of-bed-too-long', () => {
           since: '2026-11-25T01:00:00.000Z',
           thresholdMinutes: 20,
           nightWindow: { start: '22:00', end: '07:00' },
+          setting: { minutes: 20 },
         },
       },
     ]);

@@ -1,58 +1,47 @@
-import type { Rule, RuleContext } from './engine.js';
-import { isInNightWindow, nightWindowEndFrom, nightWindowStartFrom } from './night-window.js';
-
-type Ctx = Pick<RuleContext, 'config' | 'resident' | 'state'>;
-
-/** How many night windows to try before deciding the threshold can never be reached. */
-const MAX_NIGHTS = 3;
+import { evidenceOf, graceSeconds, unloadedSince } from './bed.js';
+import { dueAfterMinutesInWindow } from './night-window.js';
+import type { CareDeadlineContext, CareRule } from './types.js';
 
 /**
  * When the out-of-bed alarm is due: N minutes out of bed counted inside the night window only,
- * so a resident who sits in the lounge at 21:00 is not alarmed the moment the window opens.
- * The N minutes must fit inside one window; if the window closes first, counting starts again
- * when it next opens. Null when nothing is due: bed occupied or unknown, rule off, alarm already
- * raised, or a threshold longer than the window itself.
+ * so a resident who sits in the lounge at 21:00 is not alarmed the moment the window opens (see
+ * dueAfterMinutesInWindow). Never before the bed grace has passed: a mat unloaded for a few
+ * seconds is someone turning over, not someone up. Null when nothing is due: bed occupied or
+ * unknown, rule off, alarm already raised, or a threshold longer than the window itself.
  */
-function dueAt(ctx: Ctx): number | null {
+function dueAt(ctx: CareDeadlineContext): number | null {
   const { plan } = ctx.resident;
   const rule = plan.rules.outOfBedTooLong;
   if (!plan.armed || !rule.enabled) return null;
-  const { bed } = ctx.state;
-  if (bed.occupied !== false || bed.since === null) return null;
-  if (ctx.state.open.has('out-of-bed-too-long')) return null;
-  const zone = ctx.config.site.timezone;
-  let start = nightWindowStartFrom(bed.since, plan.nightWindow, zone);
-  for (let night = 0; night < MAX_NIGHTS; night++) {
-    const due = start + rule.minutes * 60_000;
-    const end = nightWindowEndFrom(start, plan.nightWindow, zone);
-    if (end === null || (due <= end && isInNightWindow(due - 1, plan.nightWindow, zone))) return due;
-    // The window closed before the time ran out: counting starts again when it next opens.
-    start = nightWindowStartFrom(end, plan.nightWindow, zone);
-  }
-  return null;
+  const since = unloadedSince(ctx.state);
+  if (since === null || ctx.state.open.has('out-of-bed-too-long')) return null;
+  const due = dueAfterMinutesInWindow(since, rule.minutes, plan.nightWindow, ctx.config.site.timezone);
+  return due === null ? null : Math.max(due, since + graceSeconds(plan) * 1000);
 }
 
 /**
  * Out of bed longer than N minutes in the night window: the resident with fall risk who got
  * up and has not come back. Cleared when the bed is occupied again.
  */
-export const outOfBedTooLong: Rule = {
+export const outOfBedTooLong: CareRule = {
   id: 'out-of-bed-too-long',
   onEvent(ctx, event) {
     if (event.sensorKind === 'bed' && event.occupied === true) ctx.clear('out-of-bed-too-long', event.id);
   },
   onTick(ctx) {
-    const due = dueAt(ctx);
+    const due = dueAt({ ...ctx, lastNow: ctx.now });
     if (due === null || ctx.now < due) return;
     // Raised even when the tick comes late (gateway restarted): late help beats none.
     const { plan } = ctx.resident;
     const { bed } = ctx.state;
-    ctx.raise('out-of-bed-too-long', bed.sensorId ?? '', bed.since ?? ctx.now, bed.eventId ? [bed.eventId] : [], {
-      thresholdMinutes: plan.rules.outOfBedTooLong.minutes,
-      nightWindow: plan.nightWindow,
+    const { minutes, priority } = plan.rules.outOfBedTooLong;
+    ctx.raise('out-of-bed-too-long', {
+      sensorId: bed.sensorId ?? '',
+      priority,
+      since: bed.since ?? ctx.now,
+      eventIds: evidenceOf(bed.eventId),
+      evidence: { thresholdMinutes: minutes, nightWindow: { ...plan.nightWindow }, setting: { minutes } },
     });
   },
-  deadline(ctx) {
-    return dueAt(ctx);
-  },
+  deadline: dueAt,
 };

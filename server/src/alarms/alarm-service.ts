@@ -1,11 +1,34 @@
-import type { AcknowledgeCommand, Alarm, AlarmDecision, ConditionCleared, ResolveCommand } from '@nattevakt/protocol/alarm';
+import {
+  type AcknowledgeCommand,
+  type Alarm,
+  type AlarmDecision,
+  type ConditionCleared,
+  MAX_ESCALATION_LEVEL,
+  type ResolveCommand,
+} from '@nattevakt/protocol/alarm';
+import { explainAlarm } from '@nattevakt/protocol/explain/explain-alarm';
+import type { Priority } from '@nattevakt/protocol/site-config';
 import type { CommandResult } from '@nattevakt/protocol/socket-events';
+import type { Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import type { SiteService } from '../sites/site-service.js';
 import type { RelationalDb } from '../stores/relational/database.js';
 import type { RelationalSchema } from '../stores/relational/schema.js';
+import { type Clock, DEFAULT_ESCALATION, type EscalationOptions, systemClock } from './escalation.js';
 
-type AlarmRow = RelationalSchema['alarms'];
+type AlarmRow = Selectable<RelationalSchema['alarms']>;
+type Transaction = Parameters<Parameters<ReturnType<RelationalDb['transaction']>['execute']>[0]>[0];
+
+/** Whom an escalation step alerts; until roles exist (issue 4, later) both go to every tablet of the site. */
+export const escalationTarget = (level: number) => (level >= MAX_ESCALATION_LEVEL ? 'nurse-in-charge' : 'all-nurses');
+
+export interface AuditEntry {
+  seq: number;
+  action: string;
+  actor: string;
+  at: string;
+  detail: Record<string, unknown> | null;
+}
 
 function toAlarm(row: AlarmRow): Alarm {
   return {
@@ -31,24 +54,38 @@ function toAlarm(row: AlarmRow): Alarm {
     resolvedBy: row.resolved_by,
     outcome: row.outcome as Alarm['outcome'],
     note: row.note,
+    escalationLevel: row.escalation_level,
+    escalatedAt: row.escalated_at,
+    nextEscalationAt: row.next_escalation_at,
+    explanation: row.explanation === null ? null : (JSON.parse(row.explanation) as Alarm['explanation']),
   };
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 export type AlarmListener = (alarm: Alarm) => void;
 
 /**
  * The alarm lifecycle: active → acknowledged ("Jeg går") → resolved with an outcome; the
- * gateway's "condition cleared" is recorded on the alarm but never closes it. Every change is
- * one audit row whose id is the alarm's new sequence number, in the same transaction.
+ * gateway's "condition cleared" is recorded on the alarm but never closes it. An active alarm
+ * escalates (level 1, then 2) until someone acknowledges it. Every change is one audit row whose
+ * id is the alarm's new sequence number, in the same transaction. Each transition is a
+ * conditional UPDATE, so several server instances on one database cannot both make it.
  */
 export class AlarmService {
   readonly #listeners = new Set<AlarmListener>();
+  readonly #clock: Clock;
+  readonly #escalation: EscalationOptions;
 
   constructor(
     private readonly db: RelationalDb,
     private readonly sites: SiteService,
     private readonly logger: Logger,
-  ) {}
+    options: { clock?: Clock; escalation?: EscalationOptions } = {},
+  ) {
+    this.#clock = options.clock ?? systemClock;
+    this.#escalation = options.escalation ?? DEFAULT_ESCALATION;
+  }
 
   onChange(listener: AlarmListener): () => void {
     this.#listeners.add(listener);
@@ -60,7 +97,11 @@ export class AlarmService {
     const config = this.sites.get(siteId);
     const residentName = config?.residents.find((r) => r.id === decision.residentId)?.name ?? '';
     const roomName = config?.rooms.find((r) => r.id === decision.roomId)?.name ?? decision.roomId;
-    const receivedAt = new Date().toISOString();
+    const now = this.#clock.now();
+    const receivedAt = iso(now);
+    const firstStep = this.#escalation.afterMs[decision.priority];
+    const words = { timeZone: config?.site.timezone ?? 'Europe/Oslo', roomName, ...(residentName ? { residentName } : {}) };
+    const explanation = { nb: explainAlarm(decision, { lang: 'nb', ...words }), en: explainAlarm(decision, { lang: 'en', ...words }) };
     const alarm = await this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('alarms')
@@ -87,6 +128,10 @@ export class AlarmService {
           resolved_by: null,
           outcome: null,
           note: null,
+          escalation_level: 0,
+          escalated_at: null,
+          next_escalation_at: firstStep === null ? null : iso(now + firstStep),
+          explanation: JSON.stringify(explanation),
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
@@ -101,7 +146,7 @@ export class AlarmService {
   }
 
   async conditionCleared(cleared: ConditionCleared, siteId: string): Promise<Alarm | null> {
-    const at = new Date().toISOString();
+    const at = this.#nowIso();
     const alarm = await this.db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('alarms')
@@ -120,24 +165,25 @@ export class AlarmService {
     return alarm;
   }
 
-  /** "Jeg går": the first nurse to go owns the alarm; the same nurse again is a no-op. */
+  /** "Jeg går": the first nurse to go owns the alarm and stops its escalation; the same nurse again is a no-op. */
   async acknowledge(command: AcknowledgeCommand): Promise<CommandResult> {
-    const at = new Date().toISOString();
+    const at = this.#nowIso();
     const result = await this.db.transaction().execute(async (trx): Promise<CommandResult & { changed?: boolean }> => {
+      // Write first: the status condition decides between two nurses (or two instances) at once.
+      const updated = await trx
+        .updateTable('alarms')
+        .set({ status: 'acknowledged', acknowledged_at: at, acknowledged_by: command.by, next_escalation_at: null })
+        .where('id', '=', command.alarmId)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1)
+        return { ok: true, alarm: await this.#audit(trx, command.alarmId, 'acknowledged', command.by, at, null), changed: true };
       const row = await trx.selectFrom('alarms').selectAll().where('id', '=', command.alarmId).executeTakeFirst();
       if (row === undefined) return { ok: false, error: 'not-found' };
       if (row.status === 'resolved') return { ok: false, error: 'already-resolved' };
-      if (row.status === 'acknowledged') {
-        return row.acknowledged_by === command.by
-          ? { ok: true, alarm: toAlarm(row) }
-          : { ok: false, error: `already-acknowledged:${row.acknowledged_by}` };
-      }
-      await trx
-        .updateTable('alarms')
-        .set({ status: 'acknowledged', acknowledged_at: at, acknowledged_by: command.by })
-        .where('id', '=', row.id)
-        .execute();
-      return { ok: true, alarm: await this.#audit(trx, row.id, 'acknowledged', command.by, at, null), changed: true };
+      return row.acknowledged_by === command.by
+        ? { ok: true, alarm: toAlarm(row) }
+        : { ok: false, error: `already-acknowledged:${row.acknowledged_by}` };
     });
     if (result.ok && result.changed) {
       this.logger.info({ alarmId: result.alarm.id, by: command.by, seq: result.alarm.seq }, 'alarm acknowledged');
@@ -146,25 +192,111 @@ export class AlarmService {
     return result.ok ? { ok: true, alarm: result.alarm } : result;
   }
 
+  /** Closes an alarm (active or acknowledged) with an outcome; "other" needs a note. Stops escalation. */
   async resolve(command: ResolveCommand): Promise<CommandResult> {
-    const at = new Date().toISOString();
+    const at = this.#nowIso();
+    const noteMissing = command.outcome === 'other' && !command.note?.trim();
     const result = await this.db.transaction().execute(async (trx): Promise<CommandResult> => {
-      const row = await trx.selectFrom('alarms').selectAll().where('id', '=', command.alarmId).executeTakeFirst();
+      if (!noteMissing) {
+        const updated = await trx
+          .updateTable('alarms')
+          .set({
+            status: 'resolved',
+            resolved_at: at,
+            resolved_by: command.by,
+            outcome: command.outcome,
+            note: command.note ?? null,
+            next_escalation_at: null,
+          })
+          .where('id', '=', command.alarmId)
+          .where('status', '!=', 'resolved')
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 1)
+          return { ok: true, alarm: await this.#audit(trx, command.alarmId, 'resolved', command.by, at, { outcome: command.outcome }) };
+      }
+      const row = await trx.selectFrom('alarms').select('status').where('id', '=', command.alarmId).executeTakeFirst();
       if (row === undefined) return { ok: false, error: 'not-found' };
       if (row.status === 'resolved') return { ok: false, error: 'already-resolved' };
-      if (command.outcome === 'other' && !command.note?.trim()) return { ok: false, error: 'note-required' };
-      await trx
-        .updateTable('alarms')
-        .set({ status: 'resolved', resolved_at: at, resolved_by: command.by, outcome: command.outcome, note: command.note ?? null })
-        .where('id', '=', row.id)
-        .execute();
-      return { ok: true, alarm: await this.#audit(trx, row.id, 'resolved', command.by, at, { outcome: command.outcome }) };
+      return { ok: false, error: 'note-required' };
     });
     if (result.ok) {
       this.logger.info({ alarmId: result.alarm.id, by: command.by, outcome: command.outcome, seq: result.alarm.seq }, 'alarm resolved');
       this.#emit(result.alarm);
     }
     return result;
+  }
+
+  /**
+   * Claims one escalation step: from `fromLevel` to the next, only if the alarm is still active,
+   * still at that level and due. The conditional UPDATE is the claim, so of several instances (or
+   * a stale read) exactly one succeeds; the others get null. The step's audit row (actor
+   * `system`) gives the alarm a new seq, and the alarm is broadcast again.
+   */
+  async escalate(alarmId: string, fromLevel: number): Promise<Alarm | null> {
+    if (fromLevel >= MAX_ESCALATION_LEVEL) return null;
+    const found = await this.db.selectFrom('alarms').select('priority').where('id', '=', alarmId).executeTakeFirst();
+    if (found === undefined) return null;
+    const now = this.#clock.now();
+    const at = iso(now);
+    const level = fromLevel + 1;
+    const wait = level < MAX_ESCALATION_LEVEL ? this.#escalation.afterMs[found.priority as Priority] : null;
+    const alarm = await this.db.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .updateTable('alarms')
+        .set({ escalation_level: level, escalated_at: at, next_escalation_at: wait === null ? null : iso(now + wait) })
+        .where('id', '=', alarmId)
+        .where('escalation_level', '=', fromLevel)
+        .where('status', '=', 'active')
+        .where('next_escalation_at', '<=', at)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 0) return null;
+      return this.#audit(trx, alarmId, 'escalated', 'system', at, { level, notified: escalationTarget(level) });
+    });
+    if (alarm) {
+      this.logger.warn(
+        { alarmId, escalationLevel: level, notified: escalationTarget(level), priority: alarm.priority, seq: alarm.seq },
+        'alarm escalated: nobody acknowledged it in time',
+      );
+      this.#emit(alarm);
+    }
+    return alarm;
+  }
+
+  /** Active alarms whose next escalation step is due at `now`, most overdue first. */
+  async dueEscalations(now: number, limit: number): Promise<{ id: string; escalationLevel: number }[]> {
+    const rows = await this.db
+      .selectFrom('alarms')
+      .select(['id', 'escalation_level', 'priority'])
+      .where('status', '=', 'active')
+      .where('next_escalation_at', '<=', iso(now))
+      .orderBy('next_escalation_at')
+      .limit(limit)
+      .execute();
+    const due: { id: string; escalationLevel: number }[] = [];
+    for (const row of rows) {
+      if (this.#escalation.afterMs[row.priority as Priority] === null) {
+        // This priority no longer escalates (configuration changed): clear the step instead.
+        await this.db
+          .updateTable('alarms')
+          .set({ next_escalation_at: null })
+          .where('id', '=', row.id)
+          .where('escalation_level', '=', row.escalation_level)
+          .execute();
+        continue;
+      }
+      due.push({ id: row.id, escalationLevel: row.escalation_level });
+    }
+    return due;
+  }
+
+  /** The earliest pending escalation step (epoch ms), or null when none is pending. */
+  async nextEscalationDue(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('alarms')
+      .select((eb) => eb.fn.min('next_escalation_at').as('next'))
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    return typeof row?.next === 'string' ? Date.parse(row.next) : null;
   }
 
   /** Open alarms (active or acknowledged), oldest first, and the current sequence number. */
@@ -181,16 +313,19 @@ export class AlarmService {
     return { seq: await this.currentSeq(), alarms: rows.map(toAlarm) };
   }
 
-  async get(id: string): Promise<{ alarm: Alarm; audit: { seq: number; action: string; actor: string; at: string }[] } | null> {
+  async get(id: string): Promise<{ alarm: Alarm; audit: AuditEntry[] } | null> {
     const row = await this.db.selectFrom('alarms').selectAll().where('id', '=', id).executeTakeFirst();
     if (row === undefined) return null;
     const audit = await this.db
       .selectFrom('alarm_audit')
-      .select(['seq', 'action', 'actor', 'at'])
+      .select(['seq', 'action', 'actor', 'at', 'detail'])
       .where('alarm_id', '=', id)
       .orderBy('seq')
       .execute();
-    return { alarm: toAlarm(row), audit };
+    return {
+      alarm: toAlarm(row),
+      audit: audit.map((a) => ({ ...a, detail: a.detail === null ? null : (JSON.parse(a.detail) as Record<string, unknown>) })),
+    };
   }
 
   async currentSeq(): Promise<number> {
@@ -201,14 +336,11 @@ export class AlarmService {
     return Number(row?.seq ?? 0);
   }
 
-  async #audit(
-    trx: Parameters<Parameters<ReturnType<RelationalDb['transaction']>['execute']>[0]>[0],
-    alarmId: string,
-    action: string,
-    actor: string,
-    at: string,
-    detail: object | null,
-  ): Promise<Alarm> {
+  #nowIso(): string {
+    return iso(this.#clock.now());
+  }
+
+  async #audit(trx: Transaction, alarmId: string, action: string, actor: string, at: string, detail: object | null): Promise<Alarm> {
     const audit = await trx
       .insertInto('alarm_audit')
       .values({ alarm_id: alarmId, action, actor, at, detail: detail ? JSON.stringify(detail) : null })

@@ -32,7 +32,15 @@ export const alarmRoutes: FastifyPluginAsync<{ alarms: AlarmService }> = async (
         response: {
           200: Type.Object({
             alarm: Alarm,
-            audit: Type.Array(Type.Object({ seq: Type.Integer(), action: Type.String(), actor: Type.String(), at: Type.String() })),
+            audit: Type.Array(
+              Type.Object({
+                seq: Type.Integer(),
+                action: Type.String({ description: 'raised, acknowledged, condition-cleared, escalated, resolved' }),
+                actor: Type.String({ description: 'a nurse, `gateway:<site>`, or `system` (escalation)' }),
+                at: Type.String(),
+                detail: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+              }),
+            ),
           }),
         },
       },

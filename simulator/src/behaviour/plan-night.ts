@@ -97,7 +97,8 @@ interface Span {
 
 /**
  * One sensor's messages in [from, to): its initial announcement, every change of state, and a
- * periodic report about once an hour (as battery sensors do), so a silent sensor stands out.
+ * heartbeat: the current state repeated every 8–10 minutes, as the native format requires (at least
+ * every 10 minutes), so the gateway's silence rule can tell a dead sensor from a quiet night.
  */
 function sensorMessages(config: SiteConfig, sensor: SensorConfig, changes: SensorChange[], span: Span): ScheduledMessage[] {
   const { clock, from, to } = span;
@@ -125,12 +126,12 @@ function sensorMessages(config: SiteConfig, sensor: SensorConfig, changes: Senso
     { at: from, topic: topics.sensorAvailability(siteId, sensor.id), payload: { state: 'online' }, retain: true },
     { at: from, topic: stateTopic, payload: payload(from, state) },
   ];
-  let nextReport = from + random.between(50, 70) * 60_000;
+  let nextReport = from + random.between(8, 10) * 60_000;
   for (const change of pending) {
     if (change.at >= to) break;
     while (nextReport < change.at) {
       messages.push({ at: Math.round(nextReport), topic: stateTopic, payload: payload(Math.round(nextReport), state) });
-      nextReport += random.between(50, 70) * 60_000;
+      nextReport += random.between(8, 10) * 60_000;
     }
     state = change.value;
     const message: ScheduledMessage = { at: change.at, topic: stateTopic, payload: payload(change.at, state) };
@@ -139,7 +140,7 @@ function sensorMessages(config: SiteConfig, sensor: SensorConfig, changes: Senso
   }
   while (nextReport < to) {
     messages.push({ at: Math.round(nextReport), topic: stateTopic, payload: payload(Math.round(nextReport), state) });
-    nextReport += random.between(50, 70) * 60_000;
+    nextReport += random.between(8, 10) * 60_000;
   }
   return messages;
 }

@@ -1,11 +1,16 @@
 import type { Alarm } from '@nattevakt/protocol/alarm';
 import type { TFunction } from 'i18next';
 
+/** The server's words for the alarm (the protocol's explainer, nb and en, kept with the alarm). */
+const serverWords = (alarm: Alarm, lang: string) => alarm.explanation?.[lang.startsWith('en') ? 'en' : 'nb'] ?? null;
+
 /**
- * The alarm's reason in words, built from its structured evidence so that each language says it
+ * The alarm's reason in words (the server's explanation; built here only for alarms stored without one), built from its structured evidence so that each language says it
  * its own way. `format` turns an instant into a site-local "HH:MM".
  */
-export function explainAlarm(alarm: Alarm, t: TFunction, format: (instant: string) => string): string {
+export function explainAlarm(alarm: Alarm, t: TFunction, format: (instant: string) => string, lang: string): string {
+  const words = serverWords(alarm, lang);
+  if (words) return words.detail;
   const { evidence } = alarm;
   const time = format(evidence.since);
   switch (alarm.rule) {
@@ -23,7 +28,9 @@ export function explainAlarm(alarm: Alarm, t: TFunction, format: (instant: strin
   }
 }
 
-export function ruleTitle(alarm: Alarm, t: TFunction): string {
+export function ruleTitle(alarm: Alarm, t: TFunction, lang: string): string {
+  const words = serverWords(alarm, lang);
+  if (words) return words.title;
   switch (alarm.rule) {
     case 'door-open-at-night':
       return t('rule.doorOpenAtNight');

@@ -17,7 +17,7 @@ interface Props {
 }
 
 export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCloseOutcome }: Props) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const connection = useWardConnection();
   const { now, format, simulated } = useSiteTime();
   const [busy, setBusy] = useState(false);
@@ -57,9 +57,9 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
       <h3 className="alarm-where">
         {alarm.roomName} · {alarm.residentName}
       </h3>
-      <p className="alarm-rule">{ruleTitle(alarm, t)}</p>
+      <p className="alarm-rule">{ruleTitle(alarm, t, i18n.language)}</p>
       <p className="alarm-explanation" data-testid={`explanation-${alarm.id}`}>
-        {explainAlarm(alarm, t, format)}
+        {explainAlarm(alarm, t, format, i18n.language)}
       </p>
       {alarm.conditionClearedAt !== null && (
         <p className="alarm-cleared" data-testid={`cleared-${alarm.id}`}>

@@ -6,7 +6,7 @@ import { useSiteTime } from '../time/site-time.js';
 
 /** The alarms closed while this tablet watched, for the handover in the morning. */
 export function NightHistory({ alarms }: { alarms: readonly Alarm[] }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { format, simulated } = useSiteTime();
   return (
     <details className="night-history" data-testid="night-history">
@@ -22,7 +22,7 @@ export function NightHistory({ alarms }: { alarms: readonly Alarm[] }) {
                 <strong>
                   {alarm.roomName} · {alarm.residentName}
                 </strong>{' '}
-                — {ruleTitle(alarm, t)}
+                — {ruleTitle(alarm, t, i18n.language)}
               </span>
               <span className="history-outcome">
                 {alarm.outcome ? t(`outcome.${alarm.outcome}`) : t('history.noOutcome')}

@@ -1,7 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 /** Migrations in code, so the built server carries them; never edit one that has shipped. */
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   '0001-sites-gateways-alarms': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -68,6 +68,48 @@ const migrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       for (const table of ['sensor_state', 'alarm_audit', 'alarms', 'gateways', 'sites'])
         await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
+  '0002-alarm-escalation-delivery': {
+    async up(db: Kysely<unknown>) {
+      // Escalation state lives on the row, so any server instance can claim the next step once
+      // (conditional UPDATE) and a restarted server picks up what fell due while it was away.
+      await db.schema
+        .alterTable('alarms')
+        .addColumn('escalation_level', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('alarms').addColumn('escalated_at', 'text').execute();
+      await db.schema.alterTable('alarms').addColumn('next_escalation_at', 'text').execute();
+      // Alarms left unacknowledged by the previous version are overdue: escalate them on start.
+      await sql`update alarms set next_escalation_at = received_at where status = 'active'`.execute(db);
+      await db.schema.createIndex('alarms_next_escalation').on('alarms').columns(['status', 'next_escalation_at']).execute();
+      await db.schema.createIndex('alarms_received').on('alarms').column('received_at').execute();
+      // Delivery and read receipts per alarm and tablet (IHE PCD ACM), first time of each kept.
+      await db.schema
+        .createTable('alarm_delivery')
+        .addColumn('alarm_id', 'text', (c) => c.notNull().references('alarms.id'))
+        .addColumn('device', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer')
+        .addColumn('delivered_at', 'text')
+        .addColumn('displayed_at', 'text')
+        .addPrimaryKeyConstraint('alarm_delivery_pk', ['alarm_id', 'device'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table alarm_delivery`.execute(db);
+      await sql`drop index alarms_received`.execute(db);
+      await sql`drop index alarms_next_escalation`.execute(db);
+      for (const column of ['next_escalation_at', 'escalated_at', 'escalation_level'])
+        await db.schema.alterTable('alarms').dropColumn(column).execute();
+    },
+  },
+  '0003-alarm-explanation': {
+    async up(db: Kysely<unknown>) {
+      // The words of an alarm as they were when it was raised (nb and en), kept with the record.
+      await db.schema.alterTable('alarms').addColumn('explanation', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('alarms').dropColumn('explanation').execute();
     },
   },
 };

@@ -27,6 +27,21 @@ export interface RelationalSchema {
     resolved_by: string | null;
     outcome: string | null;
     note: string | null;
+    /** 0 none, 1 all nurses again, 2 nurse in charge (migration 0002). */
+    escalation_level: ColumnType<number, number | undefined, number>;
+    escalated_at: ColumnType<string | null, string | null | undefined, string | null>;
+    /** When the next escalation step is due (ISO, server clock); null when none will come. */
+    next_escalation_at: ColumnType<string | null, string | null | undefined, string | null>;
+    /** JSON `{ nb: { title, detail }, en: … }`; null on alarms stored before it existed. */
+    explanation: ColumnType<string | null, string | null | undefined, string | null>;
+  };
+  /** Delivery (IHE PCD ACM "delivered") and read ("displayed") receipts per alarm and tablet, server clock. */
+  alarm_delivery: {
+    alarm_id: string;
+    device: string;
+    seq: number | null;
+    delivered_at: string | null;
+    displayed_at: string | null;
   };
   /** The current state of every sensor, kept up to date on ingestion so a restart shows the ward as it was. */
   sensor_state: {

@@ -1,0 +1,264 @@
+import type { DeliveredCommand, DisplayedCommand } from '@nattevakt/protocol/alarm';
+import type { DeliveryReceipt, ReceiptResult } from '@nattevakt/protocol/socket-events';
+import type { Logger } from 'pino';
+import type { RelationalDb } from '../stores/relational/database.js';
+import { type Clock, systemClock } from './escalation.js';
+
+/** Latencies of one alarm along its path, in ms; null where the later stage has not happened. */
+export interface AlarmLatencies {
+  /** Gateway wall clock → server clock; negative means the gateway's clock runs ahead. */
+  decidedToReceived: number | null;
+  receivedToFirstDelivered: number | null;
+  receivedToFirstDisplayed: number | null;
+  receivedToAcknowledged: number | null;
+}
+type LatencyName = keyof AlarmLatencies;
+const LATENCIES: LatencyName[] = ['decidedToReceived', 'receivedToFirstDelivered', 'receivedToFirstDisplayed', 'receivedToAcknowledged'];
+
+/** One alarm's path from sensor to resolution (IHE PCD ACM: source → manager → communicator → handset and back). */
+export interface DeliveryTimeline {
+  alarmId: string;
+  siteId: string;
+  rule: string;
+  priority: string;
+  status: string;
+  escalationLevel: number;
+  stages: {
+    /** When the condition started (evidence), on the site clock. */
+    conditionSince: string;
+    /** The triggering sensor event's own time, when the evidence carries it. */
+    sensorAt: string | null;
+    raisedAt: string;
+    decidedAt: string;
+    receivedAt: string;
+    firstDeliveredAt: string | null;
+    firstDisplayedAt: string | null;
+    acknowledgedAt: string | null;
+    acknowledgedBy: string | null;
+    conditionClearedAt: string | null;
+    resolvedAt: string | null;
+    resolvedBy: string | null;
+  };
+  escalations: { level: number; at: string }[];
+  devices: DeliveryReceipt[];
+  latencyMs: AlarmLatencies;
+}
+
+export interface LatencyStats {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  max: number | null;
+}
+
+export interface LatencyReport {
+  from: string;
+  to: string;
+  siteId: string | null;
+  /** Acknowledged or resolved alarms received in [from, to). */
+  alarms: number;
+  escalated: number;
+  escalatedToNurseInCharge: number;
+  latencyMs: Record<LatencyName, LatencyStats>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const between = (from: string | null, to: string | null) => (from === null || to === null ? null : Date.parse(to) - Date.parse(from));
+
+/** Nearest-rank percentile of an ascending list: the smallest value with at least p % of the values at or below it. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ?? null;
+}
+
+function stats(values: number[]): LatencyStats {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { count: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), max: sorted.at(-1) ?? null };
+}
+
+type ReceiptRow = { alarm_id: string; device: string; seq: number | null; delivered_at: string | null; displayed_at: string | null };
+const toReceipt = (row: ReceiptRow): DeliveryReceipt => ({
+  alarmId: row.alarm_id,
+  device: row.device,
+  seq: row.seq,
+  deliveredAt: row.delivered_at,
+  displayedAt: row.displayed_at,
+});
+
+/**
+ * Delivery and read receipts from the tablets, and what they tell about latency. Receipts are
+ * timed by the server's clock (tablet clocks are not trusted), keep the first time of each
+ * stage per (alarm, device), and do not change the alarm or its seq: they are not lifecycle.
+ */
+export class AlarmDeliveryService {
+  readonly #clock: Clock;
+
+  constructor(
+    private readonly db: RelationalDb,
+    private readonly logger: Logger,
+    options: { clock?: Clock } = {},
+  ) {
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** The tablet received version `seq` of the alarm. */
+  async delivered(command: DeliveredCommand): Promise<ReceiptResult> {
+    if (!(await this.#exists(command.alarmId))) return { ok: false, error: 'not-found' };
+    const at = iso(this.#clock.now());
+    await this.db
+      .insertInto('alarm_delivery')
+      .values({ alarm_id: command.alarmId, device: command.device, seq: command.seq, delivered_at: at, displayed_at: null })
+      .onConflict((oc) =>
+        oc.columns(['alarm_id', 'device']).doUpdateSet((eb) => ({
+          delivered_at: eb.fn.coalesce('alarm_delivery.delivered_at', 'excluded.delivered_at'),
+          seq: eb
+            .case()
+            .when(eb.fn.coalesce('alarm_delivery.seq', eb.lit(0)), '<', eb.ref('excluded.seq'))
+            .then(eb.ref('excluded.seq'))
+            .else(eb.ref('alarm_delivery.seq'))
+            .end(),
+        })),
+      )
+      .execute();
+    return this.#receipt(command.alarmId, command.device);
+  }
+
+  /** The alarm is on the tablet's screen; a read receipt implies delivery, so it also sets a missing delivered time. */
+  async displayed(command: DisplayedCommand): Promise<ReceiptResult> {
+    if (!(await this.#exists(command.alarmId))) return { ok: false, error: 'not-found' };
+    const at = iso(this.#clock.now());
+    await this.db
+      .insertInto('alarm_delivery')
+      .values({ alarm_id: command.alarmId, device: command.device, seq: null, delivered_at: at, displayed_at: at })
+      .onConflict((oc) =>
+        oc.columns(['alarm_id', 'device']).doUpdateSet((eb) => ({
+          delivered_at: eb.fn.coalesce('alarm_delivery.delivered_at', 'excluded.delivered_at'),
+          displayed_at: eb.fn.coalesce('alarm_delivery.displayed_at', 'excluded.displayed_at'),
+        })),
+      )
+      .execute();
+    return this.#receipt(command.alarmId, command.device);
+  }
+
+  async timeline(alarmId: string): Promise<DeliveryTimeline | null> {
+    const alarm = await this.db.selectFrom('alarms').selectAll().where('id', '=', alarmId).executeTakeFirst();
+    if (alarm === undefined) return null;
+    const receipts = await this.db.selectFrom('alarm_delivery').selectAll().where('alarm_id', '=', alarmId).orderBy('device').execute();
+    const escalations = await this.db
+      .selectFrom('alarm_audit')
+      .select(['at', 'detail'])
+      .where('alarm_id', '=', alarmId)
+      .where('action', '=', 'escalated')
+      .orderBy('seq')
+      .execute();
+    const evidence = JSON.parse(alarm.evidence) as { since: string; sensorTime?: unknown };
+    const earliest = (values: (string | null)[]) =>
+      values.reduce<string | null>((min, v) => (v !== null && (min === null || Date.parse(v) < Date.parse(min)) ? v : min), null);
+    const firstDeliveredAt = earliest(receipts.map((r) => r.delivered_at));
+    const firstDisplayedAt = earliest(receipts.map((r) => r.displayed_at));
+    return {
+      alarmId: alarm.id,
+      siteId: alarm.site_id,
+      rule: alarm.rule,
+      priority: alarm.priority,
+      status: alarm.status,
+      escalationLevel: alarm.escalation_level,
+      stages: {
+        conditionSince: evidence.since,
+        sensorAt: typeof evidence.sensorTime === 'string' ? evidence.sensorTime : null,
+        raisedAt: alarm.raised_at,
+        decidedAt: alarm.decided_at,
+        receivedAt: alarm.received_at,
+        firstDeliveredAt,
+        firstDisplayedAt,
+        acknowledgedAt: alarm.acknowledged_at,
+        acknowledgedBy: alarm.acknowledged_by,
+        conditionClearedAt: alarm.condition_cleared_at,
+        resolvedAt: alarm.resolved_at,
+        resolvedBy: alarm.resolved_by,
+      },
+      escalations: escalations.map((e) => ({ level: Number((JSON.parse(e.detail ?? '{}') as { level?: unknown }).level ?? 0), at: e.at })),
+      devices: receipts.map(toReceipt),
+      latencyMs: {
+        decidedToReceived: between(alarm.decided_at, alarm.received_at),
+        receivedToFirstDelivered: between(alarm.received_at, firstDeliveredAt),
+        receivedToFirstDisplayed: between(alarm.received_at, firstDisplayedAt),
+        receivedToAcknowledged: between(alarm.received_at, alarm.acknowledged_at),
+      },
+    };
+  }
+
+  /** p50 / p90 / max of each latency over the acknowledged or resolved alarms received in [from, to). */
+  async latencyReport(from: Date, to: Date, siteId?: string): Promise<LatencyReport> {
+    let query = this.db
+      .selectFrom('alarms')
+      .select((eb) => [
+        'alarms.decided_at',
+        'alarms.received_at',
+        'alarms.acknowledged_at',
+        'alarms.escalation_level',
+        eb
+          .selectFrom('alarm_delivery')
+          .select((d) => d.fn.min('alarm_delivery.delivered_at').as('first'))
+          .whereRef('alarm_delivery.alarm_id', '=', 'alarms.id')
+          .as('first_delivered_at'),
+        eb
+          .selectFrom('alarm_delivery')
+          .select((d) => d.fn.min('alarm_delivery.displayed_at').as('first'))
+          .whereRef('alarm_delivery.alarm_id', '=', 'alarms.id')
+          .as('first_displayed_at'),
+      ])
+      .where('alarms.received_at', '>=', from.toISOString())
+      .where('alarms.received_at', '<', to.toISOString())
+      .where('alarms.status', 'in', ['acknowledged', 'resolved']);
+    if (siteId !== undefined) query = query.where('alarms.site_id', '=', siteId);
+    const rows = await query.execute();
+    const values: Record<LatencyName, number[]> = {
+      decidedToReceived: [],
+      receivedToFirstDelivered: [],
+      receivedToFirstDisplayed: [],
+      receivedToAcknowledged: [],
+    };
+    for (const row of rows) {
+      const latencies: AlarmLatencies = {
+        decidedToReceived: between(row.decided_at, row.received_at),
+        receivedToFirstDelivered: between(row.received_at, row.first_delivered_at ?? null),
+        receivedToFirstDisplayed: between(row.received_at, row.first_displayed_at ?? null),
+        receivedToAcknowledged: between(row.received_at, row.acknowledged_at),
+      };
+      for (const name of LATENCIES) {
+        const value = latencies[name];
+        if (value !== null) values[name].push(value);
+      }
+    }
+    this.logger.debug({ from, to, siteId, alarms: rows.length }, 'alarm latency report');
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      siteId: siteId ?? null,
+      alarms: rows.length,
+      escalated: rows.filter((r) => r.escalation_level >= 1).length,
+      escalatedToNurseInCharge: rows.filter((r) => r.escalation_level >= 2).length,
+      latencyMs: {
+        decidedToReceived: stats(values.decidedToReceived),
+        receivedToFirstDelivered: stats(values.receivedToFirstDelivered),
+        receivedToFirstDisplayed: stats(values.receivedToFirstDisplayed),
+        receivedToAcknowledged: stats(values.receivedToAcknowledged),
+      },
+    };
+  }
+
+  async #exists(alarmId: string): Promise<boolean> {
+    return (await this.db.selectFrom('alarms').select('id').where('id', '=', alarmId).executeTakeFirst()) !== undefined;
+  }
+
+  async #receipt(alarmId: string, device: string): Promise<ReceiptResult> {
+    const row = await this.db
+      .selectFrom('alarm_delivery')
+      .selectAll()
+      .where('alarm_id', '=', alarmId)
+      .where('device', '=', device)
+      .executeTakeFirstOrThrow();
+    return { ok: true, receipt: toReceipt(row) };
+  }
+}
