@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { explainAlarm } from '@nattevakt/protocol/explain/explain-alarm';
 import mqtt from 'mqtt';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -134,14 +135,18 @@ await waitForHealth('gateway', `http://127.0.0.1:${healthPort}/health`);
 // What is happening: every alarm the gateway decides, from its local alarm topic.
 const ward = JSON.parse(readFileSync(wardFile, 'utf8'));
 const roomName = (id) => ward.rooms.find((r) => r.id === id)?.name ?? id;
-const clock = (iso) =>
-  new Intl.DateTimeFormat('nb-NO', { timeZone: ward.site.timezone, hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+const residentName = (id) => ward.residents.find((r) => r.id === id)?.name;
 const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'demo-terminal' });
 await watcher.subscribeAsync(`nattevakt/v1/${ward.site.id}/alarms`, { qos: 1 });
 watcher.on('message', (_topic, payload) => {
   const alarm = JSON.parse(payload.toString());
-  const what = alarm.rule === 'door-open-at-night' ? 'døren åpnet om natten' : `ute av sengen over ${alarm.evidence.thresholdMinutes} min`;
-  say(`ALARM ${clock(alarm.raisedAt)} ${roomName(alarm.roomId)}: ${what} (prioritet ${alarm.priority})`);
+  const words = explainAlarm(alarm, {
+    lang: 'nb',
+    timeZone: ward.site.timezone,
+    roomName: roomName(alarm.roomId),
+    residentName: residentName(alarm.residentId),
+  });
+  say(`ALARM (${alarm.priority}) ${words.title}: ${words.detail}`);
 });
 
 say(`the simulator plays the night from ${from} at ${speed}× speed for ${ward.residents.length} residents`);

@@ -27,7 +27,7 @@ export interface GatewayOptions {
   config: GatewayConfig;
   /** Site configuration to use; else the last one stored, else `config.siteConfigFile`. */
   siteConfig?: SiteConfig;
-  /** Injected site clock (tests); else from `config.clock`. */
+  /** Injected site clock (tests); else from `config.clock` (a simulated clock starts unset, at 0, and follows the simulator). */
   clock?: SiteClock;
   logger?: Logger;
 }
@@ -69,7 +69,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.logger = options.logger ?? pino({ name: 'gateway' });
-    this.clock = options.clock ?? (options.config.clock === 'simulated' ? new ManualClock(Date.now()) : new SystemClock());
+    this.clock = options.clock ?? (options.config.clock === 'simulated' ? new ManualClock(0) : new SystemClock());
     this.#store = new SiteConfigStore(join(options.config.stateDir, 'site-config.json'));
     this.#siteConfig = emptySite(options.config.siteId);
     this.#adapters = new AdapterRegistry([nativeAdapter, zigbee2mqttAdapter(options.config.zigbee2mqtt)]);

@@ -9,6 +9,8 @@ import type { EventBus } from '../event-bus.js';
 
 /** Longest single timer; deadlines further away are re-checked, so a changed clock is noticed. */
 const MAX_TIMER_MS = 60_000;
+/** A simulated clock step longer than this is a jump, not time passing (the simulator ticks every few simulated seconds). */
+const MAX_SIMULATED_STEP_MS = 60 * 60_000;
 
 /**
  * Runs the pure rule engine live: feeds it events at the site-clock time, and wakes it at its
@@ -18,6 +20,7 @@ export class RuleRuntime {
   readonly #engine: RuleEngine;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #lastClock = Number.NEGATIVE_INFINITY;
 
   constructor(
     config: SiteConfig,
@@ -38,7 +41,12 @@ export class RuleRuntime {
       this.#engine.setConfig(config);
       this.#schedule();
     });
-    this.bus.on('clockAdvanced', this, () => this.tick());
+    this.bus.on('clockAdvanced', this, (now) => {
+      // A simulated clock that jumps (a new night, or the first clock message) skipped that time.
+      if (now - this.#lastClock > MAX_SIMULATED_STEP_MS) this.#engine.forgiveSilence(now);
+      this.#lastClock = now;
+      this.tick();
+    });
     // The engine counts silence from the first time it sees: a gateway whose sensors are all dead must still tick.
     this.tick();
   }

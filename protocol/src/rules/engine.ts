@@ -145,6 +145,17 @@ export class RuleEngine {
     return this.#sensors.get(sensorId)?.state;
   }
 
+  /**
+   * Time was skipped, not lived: a simulated site clock jumped ahead (the simulator moving on to
+   * the next night). Silence counts again from `now`, so sensors are not blamed for the skip.
+   */
+  forgiveSilence(now: number): void {
+    for (const entry of this.#sensors.values()) {
+      entry.state.watchedSince = now;
+      entry.state.heard = null;
+    }
+  }
+
   /** The technical thresholds that apply to a sensor, defaults filled in. */
   technicalSettingsOf(sensorId: string): ResolvedTechnicalSettings | undefined {
     return this.#sensors.get(sensorId)?.settings;

@@ -31,6 +31,15 @@ describe('sensor-silent', () => {
     ]);
   });
 
+  it('forgiveSilence: after a skip of simulated time, silence counts again from the end of the skip', () => {
+    const { engine, ev } = setup();
+    engine.onEvent(ev.door('door-1', false, at('2026-11-25T06:55')), at('2026-11-25T06:55'));
+    engine.forgiveSilence(at('2026-11-25T22:00'));
+    expect(engine.onTick(at('2026-11-25T22:00')).raised).toEqual([]);
+    expect(local(deadlineOf(engine, 'door-1'))).toBe('2026-11-25T22:15:00+01:00');
+    expect(engine.onTick(at('2026-11-25T22:15')).raised.map((a) => a.sensorId)).toContain('door-1');
+  });
+
   it('a sensor never heard counts from the first time the engine saw: a dead door sensor is caught 15 minutes after start', () => {
     const { engine } = setup();
     expect(engine.nextDeadline()).toBeNull(); // no time seen yet
