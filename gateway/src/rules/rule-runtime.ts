@@ -20,7 +20,7 @@ export class RuleRuntime {
   readonly #engine: RuleEngine;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
-  #lastClock = Number.NEGATIVE_INFINITY;
+  #lastClock = 0;
 
   constructor(
     config: SiteConfig,
@@ -47,6 +47,7 @@ export class RuleRuntime {
       this.#lastClock = now;
       this.tick();
     });
+    this.#lastClock = this.clock.now();
     // The engine counts silence from the first time it sees: a gateway whose sensors are all dead must still tick.
     this.tick();
   }
