@@ -19,6 +19,7 @@ import { wardRoutes } from './routes/ward.js';
 import { webAppRoutes } from './routes/web-app.js';
 import { SiteService } from './sites/site-service.js';
 import { openRelationalStore } from './stores/relational/database.js';
+import { InfluxTimeSeriesStore } from './stores/timeseries/influx-time-series.js';
 import { SqliteTimeSeriesStore } from './stores/timeseries/sqlite-time-series.js';
 import type { TimeSeriesStore } from './stores/timeseries/time-series-store.js';
 import { WardState } from './ward/ward-state.js';
@@ -26,6 +27,16 @@ import { WardState } from './ward/ward-state.js';
 export interface AppOptions {
   /** Where the embedded stores keep their files; ':memory:' keeps everything in memory (tests). */
   dataDir: string;
+  /**
+   * The relational store: a `postgres://…` URL (PostgreSQL, the production engine) or a SQLite file
+   * path. Default: `nattevakt.db` in `dataDir` (in memory when `dataDir` is ':memory:').
+   */
+  databaseUrl?: string;
+  /**
+   * The time-series engine: InfluxDB 2.x / 3.x / 1.8+ (`/api/v2/write` behind a durable spool in
+   * `dataDir`, InfluxQL `/query` for reads). Default: the embedded SQLite store `timeseries.db`.
+   */
+  influx?: { url: string; token?: string; org: string; bucket: string };
   /** The built web app to serve; none when omitted. */
   webDir?: string;
   /** Structured logger; silent when omitted. */
@@ -65,8 +76,14 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const clock = options.clock ?? systemClock;
   const escalation = escalationOptions(options.escalation);
   const memory = options.dataDir === ':memory:';
-  const db = await openRelationalStore(memory ? ':memory:' : join(options.dataDir, 'nattevakt.db'));
-  const timeSeries = new SqliteTimeSeriesStore(memory ? ':memory:' : join(options.dataDir, 'timeseries.db'));
+  const db = await openRelationalStore(options.databaseUrl ?? (memory ? ':memory:' : join(options.dataDir, 'nattevakt.db')));
+  const timeSeries: TimeSeriesStore = options.influx
+    ? new InfluxTimeSeriesStore({
+        ...options.influx,
+        spoolPath: memory ? ':memory:' : join(options.dataDir, 'timeseries-spool.db'),
+        logger: root.child({ module: 'timeseries' }),
+      })
+    : new SqliteTimeSeriesStore(memory ? ':memory:' : join(options.dataDir, 'timeseries.db'));
   const metrics = createServerMetrics();
   const sites = new SiteService(db);
   await sites.load();

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { checkSiteConfig } from '@nattevakt/protocol/site-config';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
+import { isPostgresUrl } from './stores/relational/database.js';
 
 const usage = `Usage: node server/dist/src/main.js [options]
 
@@ -15,10 +16,18 @@ Options:
   --host ADDR            listen address (default 127.0.0.1; there is no login yet, keep it on loopback)
   --port N               HTTP port (default 8080, or NATTEVAKT_PORT)
   --data-dir DIR         embedded stores (default data/server)
+  --database-url URL     relational store: postgres://user@host:5432/db (PostgreSQL, production)
+                         or a SQLite file path (default: DIR/nattevakt.db, or DATABASE_URL)
   --web-dir DIR          built web app (default web/dist of this checkout)
   --seed-site FILE       create or replace a site from a site configuration JSON (demo)
   --gateway-token TOKEN  the token that site's gateway authenticates with (with --seed-site)
-  --help                 this text`;
+  --help                 this text
+
+Environment (time series; the embedded SQLite store when INFLUX_URL is unset):
+  INFLUX_URL             InfluxDB base URL (2.x, 3 Core/Enterprise, 1.8+), e.g. http://influxdb:8086
+  INFLUX_TOKEN           API token (1.8 with auth: user:password)
+  INFLUX_ORG             organisation (2.x; ignored by 1.8 and 3.x)
+  INFLUX_BUCKET          bucket (2.x), database (3.x) or db/rp (1.8); also the InfluxQL database`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,6 +35,7 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: process.env.NATTEVAKT_PORT ?? '8080' },
       'data-dir': { type: 'string', default: 'data/server' },
+      'database-url': { type: 'string', default: process.env.DATABASE_URL || undefined },
       'web-dir': { type: 'string' },
       'seed-site': { type: 'string' },
       'gateway-token': { type: 'string' },
@@ -40,8 +50,16 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a TCP port number, got "${values.port}"`);
   const here = dirname(fileURLToPath(import.meta.url));
   const webDir = values['web-dir'] ?? resolve(here, '../../../web/dist');
-  const server = await buildApp({ dataDir: values['data-dir'], webDir, logger: pino({ name: 'server' }) });
+  const databaseUrl = values['database-url'];
+  const server = await buildApp({
+    dataDir: values['data-dir'],
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    webDir,
+    ...influxOptions(),
+    logger: pino({ name: 'server' }),
+  });
   const log = server.logger;
+  log.info({ engine: databaseUrl !== undefined && isPostgresUrl(databaseUrl) ? 'postgres' : 'sqlite' }, 'relational store ready');
 
   if (values['seed-site'] !== undefined) {
     const checked = checkSiteConfig(JSON.parse(readFileSync(values['seed-site'], 'utf8')));
@@ -73,6 +91,14 @@ async function main(): Promise<void> {
 }
 
 class UsageError extends Error {}
+
+/** The InfluxDB time-series engine from INFLUX_* variables; none (embedded store) without INFLUX_URL. */
+function influxOptions(): { influx?: { url: string; token?: string; org: string; bucket: string } } {
+  const { INFLUX_URL: url, INFLUX_TOKEN: token, INFLUX_ORG: org, INFLUX_BUCKET: bucket } = process.env;
+  if (!url) return {};
+  if (!bucket) throw new UsageError('INFLUX_URL is set but INFLUX_BUCKET is not: name the bucket (2.x), database (3.x) or db/rp (1.8)');
+  return { influx: { url, org: org || '-', bucket, ...(token ? { token } : {}) } };
+}
 
 main().catch((error: unknown) => {
   process.stderr.write(`nattevakt server: ${error instanceof UsageError ? error.message : (error as Error).stack}\n`);

@@ -2,11 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { percentile } from '../src/alarms/delivery.js';
 import type { NattevaktServer } from '../src/app.js';
 import { decision, eventually, type GatewaySocket, Harness, ManualClock, type StaffSocket, sleep, T0 } from './alarm-harness.js';
+import { engines } from './support/databases.js';
 
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
-describe('delivery and read receipts from the tablets', () => {
-  const h = new Harness();
+describe.each(engines)('delivery and read receipts from the tablets ($name)', (engine) => {
+  const h = new Harness(engine);
   let server: NattevaktServer;
   let url: string;
   let clock: ManualClock;

@@ -1,21 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Migrator } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ESCALATION, escalationOptions } from '../src/alarms/escalation.js';
 import { buildApp } from '../src/app.js';
+import { connectRelationalStore } from '../src/stores/relational/database.js';
 import { migrations } from '../src/stores/relational/migrations.js';
 import { decision, eventually, Harness, ManualClock, sleep } from './alarm-harness.js';
+import { engines } from './support/databases.js';
 
 const auditOf = async (
   server: { alarms: { get(id: string): Promise<{ audit: { action: string; actor: string }[] } | null> } },
   id: string,
 ) => (await server.alarms.get(id))?.audit.map((a) => `${a.action}:${a.actor}`) ?? [];
 
-describe('escalation when nobody acknowledges', () => {
-  const h = new Harness();
+describe.each(engines)('escalation when nobody acknowledges ($name)', (engine) => {
+  const h = new Harness(engine);
   const dirs: string[] = [];
   afterEach(async () => {
     await h.close();
@@ -184,7 +185,7 @@ describe('escalation when nobody acknowledges', () => {
 
     // The server was down for 90 s: s1's first step fell due meanwhile, s2's has not.
     clock.advance(90_000);
-    const second = await buildApp({ dataDir: dir, clock });
+    const second = await buildApp({ ...(await engine.store(dir)), clock });
     h.onClose(() => second.app.close());
     await eventually('escalated on start', async () => (await second.alarms.get('s1'))?.alarm.escalationLevel === 1);
     const s1 = (await second.alarms.get('s1'))?.alarm;
@@ -198,9 +199,8 @@ describe('escalation when nobody acknowledges', () => {
   it('escalates, after the upgrade, an alarm the previous version left unacknowledged', async () => {
     const dir = dataDir();
     // The database as version 0001 left it, with one active and one acknowledged alarm.
-    const old = new Kysely<Record<string, Record<string, unknown>>>({
-      dialect: new SqliteDialect({ database: new Database(join(dir, 'nattevakt.db')) }),
-    });
+    const store = await engine.store(dir);
+    const old = connectRelationalStore<Record<string, Record<string, unknown>>>(store.databaseUrl);
     const first = Object.fromEntries(Object.entries(migrations).filter(([name]) => name.startsWith('0001-')));
     const migrated = await new Migrator({ db: old, provider: { getMigrations: async () => first } }).migrateToLatest();
     expect(migrated.error).toBeUndefined();
@@ -228,7 +228,7 @@ describe('escalation when nobody acknowledges', () => {
     await old.destroy();
 
     const clock = new ManualClock();
-    const server = await buildApp({ dataDir: dir, clock });
+    const server = await buildApp({ ...store, clock });
     h.onClose(() => server.app.close());
     await eventually('escalated on start', async () => (await server.alarms.get('old-active'))?.alarm.escalationLevel === 1);
     expect((await server.alarms.get('old-acked'))?.alarm).toMatchObject({ escalationLevel: 0, nextEscalationAt: null });

@@ -12,6 +12,7 @@ import type {
 import { io, type Socket } from 'socket.io-client';
 import type { Clock } from '../src/alarms/escalation.js';
 import { type AppOptions, buildApp, type NattevaktServer } from '../src/app.js';
+import { sqlite, type TestEngine } from './support/databases.js';
 
 export const TOKEN = 'gateway-token-for-alarm-tests-01';
 export const T0 = Date.parse('2026-11-25T02:00:00.000Z');
@@ -92,9 +93,15 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Harness {
   readonly #cleanups: (() => unknown)[] = [];
 
-  /** A real server on 127.0.0.1:0 with the demo site and gateway token. */
+  /** Servers run on `engine`'s databases, dropped again by `close()`. */
+  constructor(readonly engine: TestEngine = sqlite) {}
+
+  /**
+   * A real server on 127.0.0.1:0 with the demo site and gateway token: on a fresh database, or
+   * on the one shared by every server of this test given the same `dataDir`.
+   */
   async server(options: Partial<AppOptions> = {}): Promise<{ server: NattevaktServer; url: string; close: () => Promise<void> }> {
-    const server = await buildApp({ dataDir: ':memory:', ...options });
+    const server = await buildApp({ ...options, ...(await this.engine.store(options.dataDir)) });
     if (server.sites.get('demo') === undefined) {
       await server.sites.save(site);
       await server.sites.setGatewayToken('demo', TOKEN);
@@ -145,5 +152,6 @@ export class Harness {
 
   async close(): Promise<void> {
     for (const cleanup of this.#cleanups.splice(0).reverse()) await cleanup();
+    await this.engine.reset();
   }
 }

@@ -2,9 +2,10 @@ import type { Alarm } from '@nattevakt/protocol/alarm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NattevaktServer } from '../src/app.js';
 import { decision, eventually, Harness, ManualClock, sleep } from './alarm-harness.js';
+import { engines } from './support/databases.js';
 
-describe('alarm lifecycle over /staff', () => {
-  const h = new Harness();
+describe.each(engines)('alarm lifecycle over /staff ($name)', (engine) => {
+  const h = new Harness(engine);
   let server: NattevaktServer;
   let url: string;
   let clock: ManualClock;

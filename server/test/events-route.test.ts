@@ -2,6 +2,7 @@ import { type SensorEvent, sensorEvent } from '@nattevakt/protocol/sensor-event'
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type NattevaktServer } from '../src/app.js';
+import { engines } from './support/databases.js';
 
 const site = (id: string): SiteConfig => ({
   version: 1,
@@ -55,16 +56,17 @@ const door = (id: string, time: string, open: boolean): SensorEvent => ({
   raw: JSON.stringify({ kind: 'door', open }),
 });
 
-describe('GET /api/sites/:siteId/events', () => {
+describe.each(engines)('GET /api/sites/:siteId/events ($name)', (engine) => {
   let server: NattevaktServer;
 
   beforeEach(async () => {
-    server = await buildApp({ dataDir: ':memory:' });
+    server = await buildApp(await engine.store());
     await server.sites.save(site('demo'));
     await server.sites.save(site('other'));
   });
   afterEach(async () => {
     await server.app.close();
+    await engine.reset();
   });
 
   const get = async (url: string) => {

@@ -6,6 +6,7 @@ import type { BatchAck, GatewayClientToServer, GatewayServerToClient, OutboxItem
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type NattevaktServer } from '../src/app.js';
+import { engines } from './support/databases.js';
 
 const TOKEN = 'gateway-token-for-tests-0001';
 const site: SiteConfig = {
@@ -54,13 +55,13 @@ const decision: AlarmDecision = {
   evidence: { eventIds: ['e1'], since: '2026-11-25T02:00:00.000Z', thresholdMinutes: 20 },
 };
 
-describe('ingestion from a gateway', () => {
+describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
   let server: NattevaktServer;
   let url: string;
   const sockets: Socket[] = [];
 
   beforeEach(async () => {
-    server = await buildApp({ dataDir: ':memory:' });
+    server = await buildApp(await engine.store());
     await server.sites.save(site);
     await server.sites.setGatewayToken('demo', TOKEN);
     await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -69,6 +70,7 @@ describe('ingestion from a gateway', () => {
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.disconnect();
     await server.app.close();
+    await engine.reset();
   });
 
   async function connectGateway(token: string) {
@@ -138,9 +140,9 @@ describe('ingestion from a gateway', () => {
   });
 });
 
-describe('REST', () => {
+describe.each(engines)('REST ($name)', (engine) => {
   it('reports health and refuses a bad query with a 400 that says why', async () => {
-    const server = await buildApp({ dataDir: ':memory:' });
+    const server = await buildApp(await engine.store());
     try {
       const health = await server.app.inject({ method: 'GET', url: '/api/health' });
       expect(health.statusCode).toBe(200);
@@ -156,6 +158,7 @@ describe('REST', () => {
       expect(metrics.body).toContain('nattevakt_server_ingested_items_total');
     } finally {
       await server.app.close();
+      await engine.reset();
     }
   });
 });

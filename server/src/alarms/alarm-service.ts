@@ -12,7 +12,7 @@ import type { CommandResult } from '@nattevakt/protocol/socket-events';
 import type { Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import type { SiteService } from '../sites/site-service.js';
-import type { RelationalDb } from '../stores/relational/database.js';
+import { lockAlarmSequence, type RelationalDb } from '../stores/relational/database.js';
 import type { RelationalSchema } from '../stores/relational/schema.js';
 import { type Clock, DEFAULT_ESCALATION, type EscalationOptions, systemClock } from './escalation.js';
 
@@ -134,8 +134,10 @@ export class AlarmService {
           explanation: JSON.stringify(explanation),
         })
         .onConflict((oc) => oc.column('id').doNothing())
+        // `returning` (not the affected-row count) tells a new row from a re-delivery on both engines.
+        .returning('id')
         .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return null;
+      if (inserted === undefined) return null;
       return this.#audit(trx, decision.id, 'raised', `gateway:${siteId}`, receivedAt, { rule: decision.rule });
     });
     if (alarm) {
@@ -341,6 +343,7 @@ export class AlarmService {
   }
 
   async #audit(trx: Transaction, alarmId: string, action: string, actor: string, at: string, detail: object | null): Promise<Alarm> {
+    await lockAlarmSequence(trx);
     const audit = await trx
       .insertInto('alarm_audit')
       .values({ alarm_id: alarmId, action, actor, at, detail: detail ? JSON.stringify(detail) : null })

@@ -1,4 +1,12 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
+
+/**
+ * The same migrations run on SQLite and PostgreSQL. Where the engines differ, a migration asks
+ * which one it runs on; the SQLite output of a shipped migration stays exactly as it was.
+ * Times are ISO-8601 UTC text of one fixed format (`toISOString()`) on both engines, so text
+ * order is time order whatever the database collation.
+ */
+const onPostgres = (db: Kysely<unknown>) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 /** Migrations in code, so the built server carries them; never edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -45,7 +53,8 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('alarms_site_status').on('alarms').columns(['site_id', 'status']).execute();
       await db.schema
         .createTable('alarm_audit')
-        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        // The alarm change sequence. PostgreSQL: `serial` (int4, read back as a JS number, not a bigint string).
+        .addColumn('seq', onPostgres(db) ? 'serial' : 'integer', (c) => (onPostgres(db) ? c.primaryKey() : c.primaryKey().autoIncrement()))
         .addColumn('alarm_id', 'text', (c) => c.notNull().references('alarms.id'))
         .addColumn('action', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())

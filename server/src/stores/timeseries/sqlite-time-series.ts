@@ -19,6 +19,8 @@ interface Row {
   battery: number | null;
   linkquality: number | null;
   tamper: number | null;
+  battery_low: number | null;
+  format: SensorEvent['format'];
   raw: string;
 }
 
@@ -42,12 +44,13 @@ function toEvent(row: Row): SensorEvent {
     ...optional('battery', row.battery),
     ...optional('linkquality', row.linkquality),
     ...optional('tamper', row.tamper === null ? null : row.tamper === 1),
-    format: 'native',
+    ...optional('batteryLow', row.battery_low === null ? null : row.battery_low === 1),
+    format: row.format,
     raw: row.raw,
   };
 }
 
-/** The embedded time-series adapter: one SQLite file, states as 0/1 like the InfluxDB adapter will store them. */
+/** The embedded time-series adapter: one SQLite file, states as 0/1 like the InfluxDB adapter stores them. */
 export class SqliteTimeSeriesStore implements TimeSeriesStore {
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
@@ -64,8 +67,13 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
       battery INTEGER, linkquality INTEGER, tamper INTEGER, raw TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS sensor_events_site_time ON sensor_events (site_id, time);
       CREATE INDEX IF NOT EXISTS sensor_events_sensor_time ON sensor_events (site_id, sensor_id, time);`);
-    this.#insert = this.#db.prepare(`INSERT OR IGNORE INTO sensor_events VALUES
-      (@id, @site_id, @sensor_id, @sensor_kind, @room_id, @resident_id, @time, @sensor_time, @occupied, @open, @online, @battery, @linkquality, @tamper, @raw)`);
+    // Added after the first release: older files get the columns (rows before that read back as 'native', no batteryLow).
+    const columns = new Set((this.#db.pragma('table_info(sensor_events)') as { name: string }[]).map((c) => c.name));
+    if (!columns.has('battery_low')) this.#db.exec('ALTER TABLE sensor_events ADD COLUMN battery_low INTEGER');
+    if (!columns.has('format')) this.#db.exec("ALTER TABLE sensor_events ADD COLUMN format TEXT NOT NULL DEFAULT 'native'");
+    this.#insert = this.#db.prepare(`INSERT OR IGNORE INTO sensor_events
+      (id, site_id, sensor_id, sensor_kind, room_id, resident_id, time, sensor_time, occupied, open, online, battery, linkquality, tamper, raw, battery_low, format)
+      VALUES (@id, @site_id, @sensor_id, @sensor_kind, @room_id, @resident_id, @time, @sensor_time, @occupied, @open, @online, @battery, @linkquality, @tamper, @raw, @battery_low, @format)`);
     this.#range = this.#db.prepare('SELECT * FROM sensor_events WHERE site_id = ? AND time >= ? AND time < ? ORDER BY time, rowid LIMIT ?');
   }
 
@@ -89,6 +97,8 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
           linkquality: e.linkquality ?? null,
           tamper: bool(e.tamper),
           raw: e.raw,
+          battery_low: bool(e.batteryLow),
+          format: e.format,
         }).changes;
       }
       return written;
