@@ -38,7 +38,9 @@ function run(name, args, { stderrToTerminal = true } = {}) {
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.on('data', (chunk) => {
-    log.write(chunk);
+    // The server's printed demo logins (passwords) go to the terminal only, never into a log file.
+    const text = chunk.toString();
+    log.write(text.includes('[demo-login]') ? text.replace(/^.*\[demo-login\].*$\n?/gm, '') : chunk);
     if (stderrToTerminal) for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(`[${name}] ${line}\n`);
   });
   child.on('exit', (code, signal) => {
@@ -125,6 +127,7 @@ run('server', [
   wardFile,
   '--gateway-token',
   token,
+  '--seed-demo-users',
 ]);
 await waitForHealth('server', `http://127.0.0.1:${httpPort}/api/health`);
 

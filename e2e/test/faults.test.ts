@@ -15,7 +15,16 @@ import { topics } from '@nattevakt/protocol/topics';
 import { demoWard } from '@nattevakt/simulator/demo-ward';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Child, Children, freePort, startGateway, startServer, TcpProxy, writeGatewayConfig } from './support/processes.js';
+import {
+  type Child,
+  Children,
+  freePort,
+  loginToServer,
+  startGateway,
+  startServer,
+  TcpProxy,
+  writeGatewayConfig,
+} from './support/processes.js';
 import { eventually } from './support/stack.js';
 
 const SITE = 'faults';
@@ -51,8 +60,8 @@ interface Message {
 function script(start: number): Message[] {
   let seed = 20261125;
   const next = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed >> 8;
+    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; // a 32-bit LCG: the same night every run
+    return seed >>> 16;
   };
   const state = new Map<string, boolean>(); // doors start closed, beds occupied
   return Array.from({ length: MESSAGES }, (_, index) => {
@@ -213,8 +222,8 @@ interface Stored {
   changes: Alarm[];
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
+async function getJson<T>(url: string, cookie?: string): Promise<T> {
+  const response = await fetch(url, cookie === undefined ? {} : { headers: { cookie } });
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -239,6 +248,8 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     const [httpPort, mqttPort, healthPort] = [await freePort(), await freePort(), await freePort()];
     const serverOptions = { port: httpPort, dataDir: join(dir, 'server'), wardFile, token: TOKEN };
     const server = await startServer(children, serverOptions);
+    // Sessions live in the database, so this one outlives server restarts.
+    const cookie = await loginToServer(`http://127.0.0.1:${httpPort}`, serverOptions.dataDir);
     let uplinkPort = httpPort;
     let proxy: TcpProxy | undefined;
     if (options.proxy) {
@@ -263,6 +274,7 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     await local.ready();
     return {
       httpUrl: `http://127.0.0.1:${httpPort}`,
+      cookie,
       mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
       server,
       gateway,
@@ -287,9 +299,9 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     // Wide on purpose: an event stored with a wrong time must still be found (and then fail the order check).
     const range = `from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=10000`;
     const read = async (): Promise<Stored> => ({
-      events: (await getJson<{ events: SensorEvent[] }>(`${s.httpUrl}/api/sites/${SITE}/events?${range}`)).events,
-      open: (await getJson<{ alarms: Alarm[] }>(`${s.httpUrl}/api/alarms/open`)).alarms,
-      changes: (await getJson<{ alarms: Alarm[] }>(`${s.httpUrl}/api/alarms/changes?since=0`)).alarms,
+      events: (await getJson<{ events: SensorEvent[] }>(`${s.httpUrl}/api/sites/${SITE}/events?${range}`, s.cookie)).events,
+      open: (await getJson<{ alarms: Alarm[] }>(`${s.httpUrl}/api/alarms/open`, s.cookie)).alarms,
+      changes: (await getJson<{ alarms: Alarm[] }>(`${s.httpUrl}/api/alarms/changes?since=0`, s.cookie)).alarms,
     });
     let last = -1;
     return eventually(
@@ -482,7 +494,7 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
             cutAt = performance.now();
             await sleep(2_000);
             const onServer = new Set(
-              (await getJson<{ alarms: Alarm[] }>(`${s.httpUrl}/api/alarms/changes?since=0`)).alarms.map((a) => a.id),
+              (await getJson<{ alarms: Alarm[] }>(`${s.httpUrl}/api/alarms/changes?since=0`, s.cookie)).alarms.map((a) => a.id),
             );
             const decidedDuringCut = [...s.local.decided.values()].filter((d) => d.at > cutAt + 100).map((d) => d.alarm.id);
             decidedDuringCutCount = decidedDuringCut.length;

@@ -3,7 +3,7 @@ import { topics } from '@nattevakt/protocol/topics';
 import mqtt from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, LOCAL_FEED_TOKEN, oslo, type Stack, startStack } from './support/stack.js';
+import { eventually, LOCAL_FEED_TOKEN, login, oslo, type Stack, startStack } from './support/stack.js';
 
 interface LocalAlarm {
   id: string;
@@ -49,7 +49,13 @@ describe("the gateway's own list of open alarms", () => {
     expect(raised).toMatchObject({ status: 'active', acknowledgedBy: null });
 
     // A nurse takes it on the server; the gateway's list shows who is going.
-    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${stack.httpUrl}/staff`, { transports: ['websocket'] });
+    const cookie = await login(stack, { username: 'kari', displayName: 'Kari' });
+    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${stack.httpUrl}/staff`, {
+      transports: ['websocket'],
+      // Its own connection: the in-process gateway's Manager for this host carries no cookie.
+      forceNew: true,
+      extraHeaders: { cookie },
+    });
     cleanups.push(() => staff.disconnect());
     await eventually('staff connected', () => staff.connected);
     await staff.emitWithAck('acknowledge', { alarmId: raised?.id ?? '', by: 'Kari' });

@@ -4,7 +4,7 @@ import { topics } from '@nattevakt/protocol/topics';
 import mqtt from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, oslo, type Stack, startStack } from './support/stack.js';
+import { eventually, login, oslo, type Stack, startStack } from './support/stack.js';
 
 type StaffSocket = Socket<StaffServerToClient, StaffClientToServer>;
 
@@ -17,8 +17,20 @@ describe('a door opened at night, end to end', () => {
     stack = undefined;
   });
 
-  async function connectStaff(url: string): Promise<{ socket: StaffSocket; alarms: Alarm[] }> {
-    const socket: StaffSocket = io(`${url}/staff`, { transports: ['websocket'] });
+  /** A nurse's tablet, logged in as `name`. */
+  const cookies = new Map<string, string>();
+  /** GET as the nurse logged in first (Kari). */
+  const getJson = async (url: string) => (await fetch(url, { headers: { cookie: cookies.get('Kari') ?? '' } })).json();
+
+  async function connectStaff(stack: Stack, name = 'Kari'): Promise<{ socket: StaffSocket; alarms: Alarm[] }> {
+    const cookie = await login(stack, { username: name.toLowerCase(), displayName: name });
+    cookies.set(name, cookie);
+    const socket: StaffSocket = io(`${stack.httpUrl}/staff`, {
+      transports: ['websocket'],
+      // Its own connection: the in-process gateway's Manager for this host carries no cookie.
+      forceNew: true,
+      extraHeaders: { cookie },
+    });
     const alarms: Alarm[] = [];
     socket.on('alarm', (alarm) => alarms.push(alarm));
     cleanups.push(() => void socket.disconnect());
@@ -35,8 +47,8 @@ describe('a door opened at night, end to end', () => {
   it('raises an alarm at 03:10 that a nurse acknowledges and resolves, seen by every tablet', async () => {
     stack = await startStack({ start: oslo('2026-11-25T03:10:00') });
     await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
-    const nurse = await connectStaff(stack.httpUrl);
-    const colleague = await connectStaff(stack.httpUrl);
+    const nurse = await connectStaff(stack);
+    const colleague = await connectStaff(stack, 'Ola');
     const sensor = await connectSensor(stack.mqttUrl);
 
     await sensor.publishAsync(topics.sensorState('test', 'door-7'), JSON.stringify({ kind: 'door', open: true, battery: 90 }), { qos: 1 });
@@ -75,9 +87,9 @@ describe('a door opened at night, end to end', () => {
     expect(resolved).toMatchObject({ ok: true, alarm: { status: 'resolved', outcome: 'assisted', resolvedBy: 'Kari' } });
     await eventually('the colleague sees it resolved', () => colleague.alarms.find((a) => a.id === alarm.id && a.status === 'resolved'));
 
-    const open = (await (await fetch(`${stack.httpUrl}/api/alarms/open`)).json()) as { alarms: Alarm[] };
+    const open = (await getJson(`${stack.httpUrl}/api/alarms/open`)) as { alarms: Alarm[] };
     expect(open.alarms).toEqual([]);
-    const history = (await (await fetch(`${stack.httpUrl}/api/alarms/${alarm.id}`)).json()) as {
+    const history = (await getJson(`${stack.httpUrl}/api/alarms/${alarm.id}`)) as {
       audit: { action: string; actor: string }[];
     };
     expect(history.audit.map((a) => a.action)).toEqual(['raised', 'acknowledged', 'condition-cleared', 'resolved']);
@@ -89,13 +101,13 @@ describe('a door opened at night, end to end', () => {
   it('raises nothing when the same door opens at 14:00', async () => {
     stack = await startStack({ start: oslo('2026-11-25T14:00:00') });
     await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
-    const nurse = await connectStaff(stack.httpUrl);
+    const nurse = await connectStaff(stack);
     const sensor = await connectSensor(stack.mqttUrl);
     await sensor.publishAsync(topics.sensorState('test', 'door-7'), JSON.stringify({ kind: 'door', open: true }), { qos: 1 });
 
     // The event itself reaches the server (the board shows the door open) …
     const room = await eventually('room state', async () => {
-      const ward = (await (await fetch(`${stack?.httpUrl}/api/ward`)).json()) as {
+      const ward = (await getJson(`${stack?.httpUrl}/api/ward`)) as {
         rooms: { roomId: string; door: { open: boolean | null } }[];
       };
       return ward.rooms.find((r) => r.roomId === 'room-7' && r.door.open === true);
@@ -110,7 +122,7 @@ describe('a door opened at night, end to end', () => {
   it('raises out-of-bed-too-long when the simulated clock passes the threshold', async () => {
     stack = await startStack({ start: oslo('2026-11-25T02:00:00') });
     await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
-    const nurse = await connectStaff(stack.httpUrl);
+    const nurse = await connectStaff(stack);
     const sensor = await connectSensor(stack.mqttUrl);
     await sensor.publishAsync(topics.sensorState('test', 'bed-12'), JSON.stringify({ kind: 'bed', occupied: false }), { qos: 1 });
     await sensor.publishAsync(

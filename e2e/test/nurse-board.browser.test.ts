@@ -5,7 +5,7 @@ import { topics } from '@nattevakt/protocol/topics';
 import mqtt from 'mqtt';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, oslo, type Stack, startStack } from './support/stack.js';
+import { addPerson, eventually, oslo, PASSWORD, type Stack, startStack } from './support/stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,8 +49,13 @@ describe.skipIf(!hasChromium)('the night nurse board in a real Chromium at 1024Ã
   async function openTablet(name: string): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 }, locale: 'nb-NO' });
     page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
+    await addPerson(stack, { username: name.toLowerCase(), displayName: name });
     await page.goto(stack.httpUrl);
-    await page.getByTestId('nurse-name').fill(name);
+    // No session yet: the login page, then the start screen with the logged-in name.
+    await page.getByTestId('login-username').fill(name.toLowerCase());
+    await page.getByTestId('login-password').fill(PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await expect.poll(() => page.getByTestId('signed-in-as').innerText()).toContain(name);
     await page.getByTestId('start-shift').click();
     await page.getByTestId('room-room-7').waitFor();
     return page;

@@ -6,6 +6,8 @@ import { Server } from 'socket.io';
 import { AlarmService } from './alarms/alarm-service.js';
 import { AlarmDeliveryService } from './alarms/delivery.js';
 import { type Clock, EscalationScheduler, type EscalationSettings, escalationOptions, systemClock } from './alarms/escalation.js';
+import { type AuthOptions, installAuth } from './auth/auth-routes.js';
+import { AuthService } from './auth/auth-service.js';
 import { createServerMetrics, type ServerMetrics } from './observability/metrics.js';
 import { attachGatewayNamespace } from './realtime/gateway-namespace.js';
 import type { GatewayNamespace, StaffNamespace } from './realtime/socket-types.js';
@@ -45,6 +47,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Escalation delays per priority and the scheduler's safety poll; defaults in `DEFAULT_ESCALATION`. */
   escalation?: EscalationSettings;
+  /** Session cookie and login rate limit (see `AuthOptions`). */
+  auth?: AuthOptions;
 }
 
 export interface NattevaktServer {
@@ -58,6 +62,7 @@ export interface NattevaktServer {
   ward: WardState;
   timeSeries: TimeSeriesStore;
   metrics: ServerMetrics;
+  auth: AuthService;
 }
 
 /**
@@ -71,6 +76,8 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     loggerInstance: root as unknown as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     forceCloseConnections: true,
+    // Unknown fields are refused with a 400, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   const logger = root.child({ module: 'server' });
   const clock = options.clock ?? systemClock;
@@ -93,6 +100,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const delivery = new AlarmDeliveryService(db, root.child({ module: 'alarm-delivery' }), { clock });
   const escalations = new EscalationScheduler(alarms, escalation, clock, root.child({ module: 'escalation' }));
   const clocks = new Map<string, SiteClock>();
+  const auth = new AuthService(db, () => clock.now());
 
   // One central error handler: 4xx say what was wrong; a 5xx never leaks its internals.
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
@@ -112,7 +120,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   });
   const staff = io.of('/staff') as unknown as StaffNamespace;
   const gatewayNsp = io.of('/gateway') as unknown as GatewayNamespace;
-  attachStaffNamespace(staff, { alarms, delivery, metrics, logger: root.child({ module: 'staff' }) });
+  attachStaffNamespace(staff, { alarms, delivery, auth, metrics, logger: root.child({ module: 'staff' }) });
   attachGatewayNamespace(gatewayNsp, {
     sites,
     alarms,
@@ -139,6 +147,9 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     logger.info('server stopped');
   });
 
+  await installAuth(app, auth, options.auth);
+  // Logging out ends that session's live connections too.
+  auth.onLogout((tokenSha256) => staff.in(`session:${tokenSha256}`).disconnectSockets(true));
   await app.register(healthRoutes, { db, metrics });
   await app.register(wardRoutes, { sites, ward, alarms, clocks, gatewayConnected });
   await app.register(alarmRoutes, { alarms });
@@ -146,5 +157,5 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   await app.register(eventRoutes, { sites, timeSeries });
   if (options.webDir !== undefined) await app.register(webAppRoutes, { webDir: options.webDir });
   escalations.start();
-  return { app, logger: root, io, sites, alarms, delivery, escalations, ward, timeSeries, metrics };
+  return { app, logger: root, io, sites, alarms, delivery, escalations, ward, timeSeries, metrics, auth };
 }

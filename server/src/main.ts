@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { checkSiteConfig } from '@nattevakt/protocol/site-config';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
+import type { Role } from './auth/auth-service.js';
 import { isPostgresUrl } from './stores/relational/database.js';
 
 const usage = `Usage: node server/dist/src/main.js [options]
@@ -13,7 +15,8 @@ const usage = `Usage: node server/dist/src/main.js [options]
 Runs the Nattevakt server: alarm lifecycle, stores, REST API, Socket.IO and the web app.
 
 Options:
-  --host ADDR            listen address (default 127.0.0.1; there is no login yet, keep it on loopback)
+  --host ADDR            listen address (default 127.0.0.1); off loopback the session cookie is Secure,
+                         so serve it behind HTTPS
   --port N               HTTP port (default 8080, or NATTEVAKT_PORT)
   --data-dir DIR         embedded stores (default data/server)
   --database-url URL     relational store: postgres://user@host:5432/db (PostgreSQL, production)
@@ -21,6 +24,8 @@ Options:
   --web-dir DIR          built web app (default web/dist of this checkout)
   --seed-site FILE       create or replace a site from a site configuration JSON (demo)
   --gateway-token TOKEN  the token that site's gateway authenticates with (with --seed-site)
+  --seed-demo-users      create demo users (sykepleier, leder, tekniker, admin) on the seeded site with
+                         new random passwords, printed once on stderr (demo only; with --seed-site)
   --help                 this text
 
 Environment (time series; the embedded SQLite store when INFLUX_URL is unset):
@@ -39,6 +44,7 @@ async function main(): Promise<void> {
       'web-dir': { type: 'string' },
       'seed-site': { type: 'string' },
       'gateway-token': { type: 'string' },
+      'seed-demo-users': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -56,6 +62,8 @@ async function main(): Promise<void> {
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     webDir,
     ...influxOptions(),
+    // Browsers keep `Secure` cookies from plain http only on loopback; anywhere else, serve over HTTPS.
+    auth: { secureCookies: !isLoopback(values.host) },
     logger: pino({ name: 'server' }),
   });
   const log = server.logger;
@@ -67,7 +75,17 @@ async function main(): Promise<void> {
     await server.sites.save(checked.value);
     if (values['gateway-token'] !== undefined) await server.sites.setGatewayToken(checked.value.site.id, values['gateway-token']);
     log.info({ siteId: checked.value.site.id, residents: checked.value.residents.length }, 'site seeded');
-  }
+    if (values['seed-demo-users']) {
+      const lines: string[] = [];
+      for (const [username, displayName, role] of DEMO_USERS) {
+        const password = randomBytes(9).toString('base64url');
+        await server.auth.upsertUser({ username, displayName, role, password, sites: [checked.value.site.id] });
+        lines.push(`${DEMO_LOGIN}   ${username.padEnd(11)} ${password}   (${displayName}, ${role})`);
+      }
+      // Printed once, on the terminal only: never in a log line.
+      process.stderr.write(`${DEMO_LOGIN} demo users for site ${checked.value.site.id} (username, password):\n${lines.join('\n')}\n`);
+    }
+  } else if (values['seed-demo-users']) throw new UsageError('--seed-demo-users needs --seed-site');
 
   try {
     await server.app.listen({ host: values.host, port });
@@ -91,6 +109,18 @@ async function main(): Promise<void> {
 }
 
 class UsageError extends Error {}
+
+/** Marks the printed demo logins, so scripts/demo.mjs shows them but keeps them out of its log files. */
+const DEMO_LOGIN = '[demo-login]';
+
+const DEMO_USERS: [string, string, Role][] = [
+  ['sykepleier', 'Sykepleier Demo', 'nurse'],
+  ['leder', 'Leder Demo', 'nurse_in_charge'],
+  ['tekniker', 'Tekniker Demo', 'technician'],
+  ['admin', 'Admin Demo', 'admin'],
+];
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 /** The InfluxDB time-series engine from INFLUX_* variables; none (embedded store) without INFLUX_URL. */
 function influxOptions(): { influx?: { url: string; token?: string; org: string; bucket: string } } {

@@ -3,6 +3,7 @@ import { percentile } from '../src/alarms/delivery.js';
 import type { NattevaktServer } from '../src/app.js';
 import { decision, eventually, type GatewaySocket, Harness, ManualClock, type StaffSocket, sleep, T0 } from './alarm-harness.js';
 import { engines } from './support/databases.js';
+import { get } from './support/login.js';
 
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
@@ -20,7 +21,7 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
     ({ server, url } = await h.server({ clock }));
     gateway = await h.gateway(url);
     tabA = (await h.staff(url)).socket;
-    tabB = (await h.staff(url)).socket;
+    tabB = (await h.staff(url, 'Ola')).socket;
   });
   afterEach(() => h.close());
 
@@ -56,7 +57,7 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
       receipt: { alarmId: 'd1', device: 'tab-b', seq: null, deliveredAt: at(500), displayedAt: at(500) },
     });
 
-    const timeline = (await server.app.inject({ url: '/api/alarms/d1/delivery' })).json();
+    const timeline = (await get(server, '/api/alarms/d1/delivery')).json();
     expect(timeline.devices).toHaveLength(2);
     // Receipts are not lifecycle: no audit row, no new seq, no broadcast.
     await sleep(30);
@@ -94,7 +95,7 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
     clock.advance(120_000);
     await tabA.emitWithAck('resolve', { alarmId: 'd3', by: 'Kari', outcome: 'assisted' });
 
-    const response = await server.app.inject({ url: '/api/alarms/d3/delivery' });
+    const response = await get(server, '/api/alarms/d3/delivery');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       alarmId: 'd3',
@@ -124,7 +125,7 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
       ],
       latencyMs: { decidedToReceived: 100, receivedToFirstDelivered: 200, receivedToFirstDisplayed: 500, receivedToAcknowledged: 65_000 },
     });
-    expect((await server.app.inject({ url: '/api/alarms/nope/delivery' })).statusCode).toBe(404);
+    expect((await get(server, '/api/alarms/nope/delivery')).statusCode).toBe(404);
   });
 
   it('reports p50 / p90 / max over acknowledged and resolved alarms in a period', async () => {
@@ -164,12 +165,12 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
     expect(await server.escalations.runDue()).toBe(2);
     await tabA.emitWithAck('resolve', { alarmId: 'r5', by: 'Kari', outcome: 'false-alarm' });
 
-    const response = await server.app.inject({ url: `/api/reports/alarm-latency?from=${at(0)}&to=${at(3_600_000)}` });
+    const response = await get(server, `/api/reports/alarm-latency?from=${at(0)}&to=${at(3_600_000)}`);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       from: at(0),
       to: at(3_600_000),
-      siteId: null,
+      siteId: 'demo', // the nurse's only site, when none is named
       alarms: 5,
       escalated: 1,
       escalatedToNurseInCharge: 0,
@@ -182,7 +183,7 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
     });
 
     // [from, to): the first three alarms only.
-    const early = (await server.app.inject({ url: `/api/reports/alarm-latency?from=${at(0)}&to=${at(19_999)}` })).json();
+    const early = (await get(server, `/api/reports/alarm-latency?from=${at(0)}&to=${at(19_999)}`)).json();
     expect(early).toMatchObject({
       alarms: 3,
       latencyMs: {
@@ -190,17 +191,18 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
         receivedToAcknowledged: { count: 2, p50: 5_000, p90: 20_000, max: 20_000 },
       },
     });
-    const onlyR2 = (await server.app.inject({ url: `/api/reports/alarm-latency?from=${at(1000)}&to=${at(2000)}&site=demo` })).json();
+    const onlyR2 = (await get(server, `/api/reports/alarm-latency?from=${at(1000)}&to=${at(2000)}&site=demo`)).json();
     expect(onlyR2).toMatchObject({ siteId: 'demo', alarms: 1, latencyMs: { receivedToAcknowledged: { count: 0, p50: null, max: null } } });
-    const otherSite = (await server.app.inject({ url: `/api/reports/alarm-latency?site=elsewhere&from=${at(0)}` })).json();
-    expect(otherSite.alarms).toBe(0);
+    // A site the nurse does not belong to: refused.
+    const otherSite = await get(server, `/api/reports/alarm-latency?site=elsewhere&from=${at(0)}`);
+    expect(otherSite.statusCode).toBe(403);
 
     // Defaults: the 24 hours up to now (server clock).
-    const recent = (await server.app.inject({ url: '/api/reports/alarm-latency' })).json();
+    const recent = (await get(server, '/api/reports/alarm-latency')).json();
     expect(recent).toMatchObject({ to: new Date(clock.now()).toISOString(), alarms: 5 });
 
-    expect((await server.app.inject({ url: `/api/reports/alarm-latency?from=${at(10)}&to=${at(0)}` })).statusCode).toBe(400);
-    expect((await server.app.inject({ url: '/api/reports/alarm-latency?from=yesterday' })).statusCode).toBe(400);
+    expect((await get(server, `/api/reports/alarm-latency?from=${at(10)}&to=${at(0)}`)).statusCode).toBe(400);
+    expect((await get(server, '/api/reports/alarm-latency?from=yesterday')).statusCode).toBe(400);
   });
 
   it('computes nearest-rank percentiles', () => {

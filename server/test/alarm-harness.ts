@@ -13,6 +13,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Clock } from '../src/alarms/escalation.js';
 import { type AppOptions, buildApp, type NattevaktServer } from '../src/app.js';
 import { sqlite, type TestEngine } from './support/databases.js';
+import { loginAs } from './support/login.js';
 
 export const TOKEN = 'gateway-token-for-alarm-tests-01';
 export const T0 = Date.parse('2026-11-25T02:00:00.000Z');
@@ -92,6 +93,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Everything one test started, torn down in reverse order by `close()`. */
 export class Harness {
   readonly #cleanups: (() => unknown)[] = [];
+  readonly #servers = new Map<string, NattevaktServer>();
 
   /** Servers run on `engine`'s databases, dropped again by `close()`. */
   constructor(readonly engine: TestEngine = sqlite) {}
@@ -114,12 +116,21 @@ export class Harness {
       await server.app.close();
     };
     this.#cleanups.push(close);
+    this.#servers.set(`http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`, server);
     return { server, url: `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`, close };
   }
 
-  /** A nurse's tablet: every `alarm` broadcast it receives, in order. */
-  async staff(url: string): Promise<{ socket: StaffSocket; alarms: Alarm[] }> {
-    const socket: StaffSocket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true });
+  /** A nurse's tablet, logged in as the nurse `name` of site demo: every `alarm` broadcast it receives, in order. */
+  async staff(url: string, name = 'Kari'): Promise<{ socket: StaffSocket; alarms: Alarm[] }> {
+    const server = this.#servers.get(url);
+    if (server === undefined) throw new Error(`no server of this harness at ${url}`);
+    const cookie = await loginAs(server, { username: name.toLowerCase(), displayName: name });
+    const socket: StaffSocket = io(`${url}/staff`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { cookie },
+    });
     this.#cleanups.push(() => socket.disconnect());
     const alarms: Alarm[] = [];
     socket.on('alarm', (alarm) => alarms.push(alarm));

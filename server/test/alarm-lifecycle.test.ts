@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NattevaktServer } from '../src/app.js';
 import { decision, eventually, Harness, ManualClock, sleep } from './alarm-harness.js';
 import { engines } from './support/databases.js';
+import { get } from './support/login.js';
 
 describe.each(engines)('alarm lifecycle over /staff ($name)', (engine) => {
   const h = new Harness(engine);
@@ -23,7 +24,7 @@ describe.each(engines)('alarm lifecycle over /staff ($name)', (engine) => {
 
   it('goes active → acknowledged → resolved, seen by every tablet with a growing seq', async () => {
     const kari = await h.staff(url);
-    const ola = await h.staff(url);
+    const ola = await h.staff(url, 'Ola');
     await raised('a1');
     const active = await eventually('alarm broadcast', () => ola.alarms.find((a) => a.id === 'a1'));
     expect(active).toMatchObject({
@@ -52,7 +53,7 @@ describe.each(engines)('alarm lifecycle over /staff ($name)', (engine) => {
     const seqs = ola.alarms.map((a) => a.seq);
     expect(seqs).toHaveLength(3);
     expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
-    const history = (await server.app.inject({ url: '/api/alarms/a1' })).json();
+    const history = (await get(server, '/api/alarms/a1')).json();
     expect(history.audit.map((a: { action: string; actor: string }) => `${a.action}:${a.actor}`)).toEqual([
       'raised:gateway:demo',
       'acknowledged:Kari',
@@ -79,7 +80,7 @@ describe.each(engines)('alarm lifecycle over /staff ($name)', (engine) => {
 
   it('treats a second "Jeg går" by the same nurse as a no-op and refuses another nurse', async () => {
     const kari = await h.staff(url);
-    const ola = await h.staff(url);
+    const ola = await h.staff(url, 'Ola');
     await raised('a3');
     const first = await kari.socket.emitWithAck('acknowledge', { alarmId: 'a3', by: 'Kari' });
     const again = await kari.socket.emitWithAck('acknowledge', { alarmId: 'a3', by: 'Kari' });
@@ -134,11 +135,11 @@ describe.each(engines)('alarm lifecycle over /staff ($name)', (engine) => {
       escalatedAt: '2026-11-25T02:01:01.000Z',
       nextEscalationAt: '2026-11-25T02:02:01.000Z',
     };
-    const open = (await server.app.inject({ url: '/api/alarms/open' })).json();
+    const open = (await get(server, '/api/alarms/open')).json();
     expect(open.alarms[0]).toMatchObject(expected);
-    const changes = (await server.app.inject({ url: '/api/alarms/changes?since=0' })).json();
+    const changes = (await get(server, '/api/alarms/changes?since=0')).json();
     expect(changes.alarms[0]).toMatchObject(expected);
-    const one = (await server.app.inject({ url: '/api/alarms/a5' })).json();
+    const one = (await get(server, '/api/alarms/a5')).json();
     expect(one.alarm).toMatchObject(expected);
     expect(one.audit.at(-1)).toMatchObject({ action: 'escalated', actor: 'system', detail: { level: 1, notified: 'all-nurses' } });
   });
@@ -154,11 +155,11 @@ describe.each(engines)('alarm lifecycle over /staff ($name)', (engine) => {
     kari.socket.disconnect();
     clock.advance(60_000);
     expect(await server.escalations.runDue()).toBe(1);
-    const ola = await h.staff(url);
+    const ola = await h.staff(url, 'Ola');
     await ola.socket.emitWithAck('acknowledge', { alarmId: 'b2', by: 'Ola' });
     await ola.socket.emitWithAck('resolve', { alarmId: 'b2', by: 'Ola', outcome: 'back-by-themselves' });
 
-    const response = await server.app.inject({ url: `/api/alarms/changes?since=${lastSeen}` });
+    const response = await get(server, `/api/alarms/changes?since=${lastSeen}`);
     const body = response.json() as { seq: number; alarms: Alarm[] };
     expect(body.alarms.map((a) => [a.id, a.status, a.escalationLevel])).toEqual([
       ['b1', 'active', 1],
@@ -167,6 +168,6 @@ describe.each(engines)('alarm lifecycle over /staff ($name)', (engine) => {
     expect(body.seq).toBe(lastSeen + 3);
     expect(body.alarms.every((a) => a.seq > lastSeen)).toBe(true);
     // Nothing newer than the head: an up-to-date tablet gets an empty list.
-    expect((await server.app.inject({ url: `/api/alarms/changes?since=${body.seq}` })).json()).toEqual({ seq: body.seq, alarms: [] });
+    expect((await get(server, `/api/alarms/changes?since=${body.seq}`)).json()).toEqual({ seq: body.seq, alarms: [] });
   });
 });

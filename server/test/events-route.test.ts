@@ -3,6 +3,7 @@ import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type NattevaktServer } from '../src/app.js';
 import { engines } from './support/databases.js';
+import { loginAs } from './support/login.js';
 
 const site = (id: string): SiteConfig => ({
   version: 1,
@@ -58,11 +59,14 @@ const door = (id: string, time: string, open: boolean): SensorEvent => ({
 
 describe.each(engines)('GET /api/sites/:siteId/events ($name)', (engine) => {
   let server: NattevaktServer;
+  let cookie: string;
 
   beforeEach(async () => {
     server = await buildApp(await engine.store());
     await server.sites.save(site('demo'));
     await server.sites.save(site('other'));
+    // A technician may read sensor events, of the sites they belong to ('nowhere' is not configured).
+    cookie = await loginAs(server, { username: 'tekniker', role: 'technician', sites: ['demo', 'other', 'nowhere'] });
   });
   afterEach(async () => {
     await server.app.close();
@@ -70,7 +74,7 @@ describe.each(engines)('GET /api/sites/:siteId/events ($name)', (engine) => {
   });
 
   const get = async (url: string) => {
-    const response = await server.app.inject({ method: 'GET', url });
+    const response = await server.app.inject({ method: 'GET', url, headers: { cookie } });
     return { status: response.statusCode, body: response.json() as { events: SensorEvent[]; error?: string } };
   };
 

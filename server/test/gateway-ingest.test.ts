@@ -7,6 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type NattevaktServer } from '../src/app.js';
 import { engines } from './support/databases.js';
+import { get } from './support/login.js';
 
 const TOKEN = 'gateway-token-for-tests-0001';
 const site: SiteConfig = {
@@ -144,17 +145,17 @@ describe.each(engines)('REST ($name)', (engine) => {
   it('reports health and refuses a bad query with a 400 that says why', async () => {
     const server = await buildApp(await engine.store());
     try {
-      const health = await server.app.inject({ method: 'GET', url: '/api/health' });
+      const health = await get(server, '/api/health');
       expect(health.statusCode).toBe(200);
       expect(health.json()).toMatchObject({ status: 'ok', database: true });
-      const bad = await server.app.inject({ method: 'GET', url: '/api/alarms/changes?since=minus-one' });
+      const bad = await get(server, '/api/alarms/changes?since=minus-one');
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error).toContain('since');
-      const missing = await server.app.inject({ method: 'GET', url: '/api/alarms/nope' });
+      const missing = await get(server, '/api/alarms/nope');
       expect(missing.statusCode).toBe(404);
-      const noSite = await server.app.inject({ method: 'GET', url: '/api/ward' });
+      const noSite = await get(server, '/api/ward');
       expect(noSite.statusCode).toBe(404);
-      const metrics = await server.app.inject({ method: 'GET', url: '/metrics' });
+      const metrics = await get(server, '/metrics');
       expect(metrics.body).toContain('nattevakt_server_ingested_items_total');
     } finally {
       await server.app.close();

@@ -8,6 +8,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AuthService } from '@nattevakt/server/auth/auth-service';
+import { openRelationalStore } from '@nattevakt/server/stores/relational/database';
+import { loginOverHttp, PASSWORD } from './stack.js';
 
 /** The checkout the tests run in. */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -136,6 +139,27 @@ export async function startServer(children: Children, options: ServerOptions): P
   ]);
   await waitHealthy(`http://127.0.0.1:${options.port}/api/health`, child);
   return child;
+}
+
+/**
+ * A nurse of every seeded site, created in the server's SQLite file through the service (the
+ * server process shares it), logged in over HTTP: the `Cookie` header value.
+ */
+export async function loginToServer(httpUrl: string, dataDir: string): Promise<string> {
+  const db = await openRelationalStore(join(dataDir, 'nattevakt.db'));
+  try {
+    const sites = await db.selectFrom('sites').select('id').execute();
+    await new AuthService(db).upsertUser({
+      username: 'e2e-nurse',
+      displayName: 'E2E Nurse',
+      role: 'nurse',
+      password: PASSWORD,
+      sites: sites.map((s) => s.id),
+    });
+  } finally {
+    await db.destroy();
+  }
+  return loginOverHttp(httpUrl, 'e2e-nurse', PASSWORD);
 }
 
 export interface GatewayOptions {

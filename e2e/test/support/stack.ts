@@ -7,6 +7,7 @@ import { parseGatewayConfig } from '@nattevakt/gateway/config/gateway-config';
 import { Gateway } from '@nattevakt/gateway/gateway';
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import { buildApp, type NattevaktServer } from '@nattevakt/server/app';
+import type { Role } from '@nattevakt/server/auth/auth-service';
 import { DateTime } from 'luxon';
 import { pino } from 'pino';
 
@@ -59,7 +60,13 @@ export async function startStack(options: { start: number; webDir?: string; site
   const site = options.site ?? testWard();
   const dir = mkdtempSync(join(tmpdir(), 'nattevakt-e2e-'));
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const server = await buildApp({ dataDir: join(dir, 'server'), logger, ...(options.webDir ? { webDir: options.webDir } : {}) });
+  const server = await buildApp({
+    dataDir: join(dir, 'server'),
+    logger,
+    // Plain http on loopback: the browser keeps the session cookie only without `Secure`.
+    auth: { secureCookies: false },
+    ...(options.webDir ? { webDir: options.webDir } : {}),
+  });
   await server.sites.save(site);
   await server.sites.setGatewayToken(site.site.id, TOKEN);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -94,6 +101,44 @@ export async function startStack(options: { start: number; webDir?: string; site
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export const PASSWORD = 'e2e password, long enough';
+
+export interface Person {
+  username: string;
+  displayName?: string;
+  role?: Role;
+}
+
+/** Creates a person on the stack's site (through the service), so a browser can log in as them. */
+export async function addPerson(stack: Stack, person: Person): Promise<void> {
+  await stack.server.auth.upsertUser({
+    username: person.username,
+    displayName: person.displayName ?? person.username,
+    role: person.role ?? 'nurse',
+    password: PASSWORD,
+    sites: stack.server.sites.list().map((c) => c.site.id),
+  });
+}
+
+/** Creates the person and logs in over HTTP: resolves with the `Cookie` header for fetch and socket.io-client. */
+export async function login(stack: Stack, person: Person): Promise<string> {
+  await addPerson(stack, person);
+  return loginOverHttp(stack.httpUrl, person.username, PASSWORD);
+}
+
+/** POST /api/auth/login; the session cookie as a `Cookie` header value. */
+export async function loginOverHttp(httpUrl: string, username: string, password: string): Promise<string> {
+  const response = await fetch(`${httpUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-nattevakt': '1' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!response.ok) throw new Error(`login as ${username}: ${response.status} ${await response.text()}`);
+  const cookie = response.headers.getSetCookie().find((c) => c.startsWith('nattevakt_session='));
+  if (cookie === undefined) throw new Error('login set no session cookie');
+  return cookie.split(';', 1)[0] ?? '';
 }
 
 /** Resolves when `predicate` holds, polling; fails with `what` after `ms`. */

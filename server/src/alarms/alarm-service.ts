@@ -19,7 +19,7 @@ import { type Clock, DEFAULT_ESCALATION, type EscalationOptions, systemClock } f
 type AlarmRow = Selectable<RelationalSchema['alarms']>;
 type Transaction = Parameters<Parameters<ReturnType<RelationalDb['transaction']>['execute']>[0]>[0];
 
-/** Whom an escalation step alerts; until roles exist (issue 4, later) both go to every tablet of the site. */
+/** Whom an escalation step alerts; for now both go to every staff tablet of the site (targeting by role comes later). */
 export const escalationTarget = (level: number) => (level >= MAX_ESCALATION_LEVEL ? 'nurse-in-charge' : 'all-nurses');
 
 export interface AuditEntry {

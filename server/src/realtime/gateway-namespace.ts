@@ -46,7 +46,7 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
     void socket.join(`site:${siteId}`);
     metrics.gateways.inc();
     logger.info({ siteId, id: socket.id }, 'gateway connected');
-    deps.staff.emit('gateway', { siteId, connected: true });
+    deps.staff.to(`site:${siteId}`).emit('gateway', { siteId, connected: true });
     const config = deps.sites.get(siteId);
     if (config) socket.emit('config', config);
 
@@ -61,7 +61,7 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
       if (typeof clock !== 'object' || clock === null || typeof clock.time !== 'string' || Number.isNaN(Date.parse(clock.time))) return;
       const value: SiteClock = { siteId, time: clock.time, simulated: clock.simulated === true, speed: Number(clock.speed) || 1 };
       deps.clocks.set(siteId, value);
-      deps.staff.emit('clock', value);
+      deps.staff.to(`site:${siteId}`).emit('clock', value);
     });
     socket.on('disconnect', (reason) => {
       metrics.gateways.dec();
@@ -70,7 +70,7 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
         .in(`site:${siteId}`)
         .fetchSockets()
         .then((left) => {
-          if (left.length === 0) deps.staff.emit('gateway', { siteId, connected: false });
+          if (left.length === 0) deps.staff.to(`site:${siteId}`).emit('gateway', { siteId, connected: false });
         });
     });
   });
@@ -114,7 +114,7 @@ export async function ingest(deps: GatewayIngestDeps, siteId: string, items: unk
     switch (item.type) {
       case 'event': {
         const room = await deps.ward.apply(item.event);
-        if (room) deps.staff.emit('room', room);
+        if (room) deps.staff.to(`site:${siteId}`).emit('room', room);
         break;
       }
       case 'alarm': {

@@ -2,6 +2,8 @@ import { Instant } from '@nattevakt/protocol/ids';
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlarmDeliveryService } from '../alarms/delivery.js';
+import { requireRole, requireSite } from '../auth/auth-routes.js';
+import { STAFF_ROLES } from '../auth/auth-service.js';
 import { HttpError } from './http-error.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -84,8 +86,10 @@ export const alarmDeliveryRoutes: FastifyPluginAsync<{ delivery: AlarmDeliverySe
       },
     },
     async (request) => {
+      const user = requireRole(request, STAFF_ROLES);
       const timeline = await delivery.timeline(request.params.id);
       if (timeline === null) throw new HttpError(404, 'no such alarm');
+      requireSite(user, timeline.siteId);
       return timeline;
     },
   );
@@ -110,10 +114,15 @@ export const alarmDeliveryRoutes: FastifyPluginAsync<{ delivery: AlarmDeliverySe
       },
     },
     async (request) => {
+      const user = requireRole(request, STAFF_ROLES);
+      // Without `site`: the user's only site; someone with several sites names one.
+      const site = request.query.site ?? (user.sites.length === 1 ? user.sites[0] : undefined);
+      if (site === undefined) throw new HttpError(400, 'name the site: `site` is required when you belong to several sites');
+      requireSite(user, site);
       const to = request.query.to === undefined ? new Date(now()) : new Date(request.query.to);
       const from = request.query.from === undefined ? new Date(to.getTime() - DAY_MS) : new Date(request.query.from);
       if (!(from.getTime() < to.getTime())) throw new HttpError(400, '`from` must be before `to`');
-      return delivery.latencyReport(from, to, request.query.site);
+      return delivery.latencyReport(from, to, site);
     },
   );
 };

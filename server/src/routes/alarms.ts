@@ -2,26 +2,40 @@ import { Alarm } from '@nattevakt/protocol/alarm';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlarmService } from '../alarms/alarm-service.js';
+import { requireRole, requireSite } from '../auth/auth-routes.js';
+import { type SessionUser, STAFF_ROLES } from '../auth/auth-service.js';
 import { HttpError } from './http-error.js';
 
 const AlarmList = Type.Object({ seq: Type.Integer(), alarms: Type.Array(Alarm) });
 
 /** Alarm reads over REST: the open list, and the changes a reconnecting tablet missed. */
 export const alarmRoutes: FastifyPluginAsync<{ alarms: AlarmService }> = async (app, { alarms }) => {
-  app.get('/api/alarms/open', { schema: { response: { 200: AlarmList } } }, async () => alarms.open());
+  /** The alarms of the user's sites, or of `site` (403 when the user is not a member). */
+  const visible = (user: SessionUser, site: string | undefined, list: { seq: number; alarms: Alarm[] }) => {
+    if (site !== undefined) requireSite(user, site);
+    const sites = site === undefined ? user.sites : [site];
+    return { seq: list.seq, alarms: list.alarms.filter((a) => sites.includes(a.siteId)) };
+  };
+  const Site = Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'only this site (default: all of yours)' }));
 
-  app.get<{ Querystring: { since: number } }>(
+  app.get<{ Querystring: { site?: string } }>(
+    '/api/alarms/open',
+    { schema: { querystring: Type.Object({ site: Site }, { additionalProperties: false }), response: { 200: AlarmList } } },
+    async (request) => visible(requireRole(request, STAFF_ROLES), request.query.site, await alarms.open()),
+  );
+
+  app.get<{ Querystring: { since: number; site?: string } }>(
     '/api/alarms/changes',
     {
       schema: {
         querystring: Type.Object(
-          { since: Type.Integer({ minimum: 0, description: 'the highest alarm seq the client has seen' }) },
+          { since: Type.Integer({ minimum: 0, description: 'the highest alarm seq the client has seen' }), site: Site },
           { additionalProperties: false },
         ),
         response: { 200: AlarmList },
       },
     },
-    async (request) => alarms.changesSince(request.query.since),
+    async (request) => visible(requireRole(request, STAFF_ROLES), request.query.site, await alarms.changesSince(request.query.since)),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -46,8 +60,10 @@ export const alarmRoutes: FastifyPluginAsync<{ alarms: AlarmService }> = async (
       },
     },
     async (request) => {
+      const user = requireRole(request, STAFF_ROLES);
       const found = await alarms.get(request.params.id);
       if (found === null) throw new HttpError(404, 'no such alarm');
+      requireSite(user, found.alarm.siteId);
       return found;
     },
   );

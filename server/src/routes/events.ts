@@ -2,6 +2,8 @@ import { Id } from '@nattevakt/protocol/ids';
 import { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { requireRole, requireSite } from '../auth/auth-routes.js';
+import { WARD_READ_ROLES } from '../auth/auth-service.js';
 import type { SiteService } from '../sites/site-service.js';
 import type { TimeSeriesStore } from '../stores/timeseries/time-series-store.js';
 import { HttpError } from './http-error.js';
@@ -27,8 +29,8 @@ const EventList = Type.Object({ events: Type.Array(SensorEvent) });
 
 /**
  * Stored sensor events of a site by time, from the time-series port: [from, to), oldest first
- * (by the site-clock time the gateway received them, then by arrival). No login yet (issue 4):
- * like every route, this is only for the loopback interface until then.
+ * (by the site-clock time the gateway received them, then by arrival). Staff and technicians of
+ * that site only.
  */
 export const eventRoutes: FastifyPluginAsync<{ sites: SiteService; timeSeries: TimeSeriesStore }> = async (app, { sites, timeSeries }) => {
   app.get<{ Params: Static<typeof EventsParams>; Querystring: Static<typeof EventsQuery> }>(
@@ -37,6 +39,7 @@ export const eventRoutes: FastifyPluginAsync<{ sites: SiteService; timeSeries: T
     async (request) => {
       const { siteId } = request.params;
       const { from, to, limit } = request.query;
+      requireSite(requireRole(request, WARD_READ_ROLES), siteId);
       if (sites.get(siteId) === undefined) throw new HttpError(404, `no site "${siteId}"`);
       const start = new Date(from);
       const end = new Date(to);

@@ -3,6 +3,8 @@ import { WardView } from '@nattevakt/protocol/ward';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlarmService } from '../alarms/alarm-service.js';
+import { requireRole, requireSite } from '../auth/auth-routes.js';
+import { WARD_READ_ROLES } from '../auth/auth-service.js';
 import type { SiteService } from '../sites/site-service.js';
 import type { WardState } from '../ward/ward-state.js';
 import { HttpError } from './http-error.js';
@@ -24,8 +26,13 @@ export const wardRoutes: FastifyPluginAsync<{
       },
     },
     async (request) => {
-      const sites = deps.sites.list();
-      const config = request.query.site === undefined ? sites[0] : deps.sites.get(request.query.site);
+      const user = requireRole(request, WARD_READ_ROLES);
+      if (request.query.site !== undefined) requireSite(user, request.query.site);
+      // Without `site`: the first of the user's sites that is configured.
+      const config =
+        request.query.site === undefined
+          ? deps.sites.list().find((c) => user.sites.includes(c.site.id))
+          : deps.sites.get(request.query.site);
       if (config === undefined)
         throw new HttpError(404, request.query.site === undefined ? 'no site is configured yet' : `no site "${request.query.site}"`);
       const siteId = config.site.id;

@@ -1,5 +1,6 @@
 import type { Alarm } from '@nattevakt/protocol/alarm';
 import type { WardView } from '@nattevakt/protocol/ward';
+import { API_HEADERS } from './auth.js';
 
 /** The answer of both alarm endpoints: every change up to and including `seq`. */
 export interface AlarmBatch {
@@ -17,7 +18,7 @@ export class HttpError extends Error {
 }
 
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store', signal });
+  const response = await fetch(path, { headers: API_HEADERS, credentials: 'same-origin', cache: 'no-store', signal });
   if (!response.ok) throw new HttpError(response.status, path);
   return (await response.json()) as T;
 }

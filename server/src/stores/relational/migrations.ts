@@ -121,6 +121,37 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('alarms').dropColumn('explanation').execute();
     },
   },
+  '0004-people': {
+    async up(db: Kysely<unknown>) {
+      // People and their roles; passwords only as argon2id hashes, sessions only as SHA-256 of the token.
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('user_sites')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_sites_pk', ['user_id', 'site_id'])
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('token_sha256', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['sessions', 'user_sites', 'users']) await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -62,4 +62,9 @@ export interface RelationalSchema {
     at: string;
     detail: ColumnType<string | null, string | null | undefined, string | null>;
   };
+  /** People (migration 0004); `role` is one of `Role` in auth/roles.ts. */
+  users: { id: string; username: string; display_name: string; role: string; password_hash: string; created_at: string };
+  user_sites: { user_id: string; site_id: string };
+  /** Login sessions: only the SHA-256 of the opaque token is stored. */
+  sessions: { token_sha256: string; user_id: string; created_at: string; expires_at: string };
 }

@@ -1,0 +1,176 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import type { RelationalDb } from '../stores/relational/database.js';
+
+export const ROLES = ['nurse', 'nurse_in_charge', 'relative', 'technician', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles that see the ward board and the alarms. */
+export const STAFF_ROLES: readonly Role[] = ['nurse', 'nurse_in_charge', 'admin'];
+/** Roles that may read the ward and sensor events (technicians look after the sensors). */
+export const WARD_READ_ROLES: readonly Role[] = [...STAFF_ROLES, 'technician'];
+
+export interface SessionUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  sites: string[];
+}
+
+export interface NewUser {
+  username: string;
+  displayName: string;
+  role: Role;
+  password: string;
+  sites: string[];
+}
+
+export const SESSION_TTL_MS = 12 * 60 * 60_000;
+/** Consecutive failures per username before that username is locked for `LOCK_MS`. */
+export const MAX_FAILURES = 5;
+const LOCK_MS = 15 * 60_000;
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Argon2id (the library's default algorithm, stated anyway): 19 MiB, 2 passes, 1 lane (OWASP). */
+const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+export type LoginResult = { ok: true; token: string; user: SessionUser; expiresAt: Date } | { ok: false; reason: 'invalid' | 'locked' };
+
+/**
+ * People, roles, site membership and login sessions. A session token is 32 random bytes given to
+ * the browser once; only its SHA-256 is stored. Passwords are never logged or returned.
+ */
+export class AuthService {
+  readonly #failures = new Map<string, { count: number; lockedUntil: number }>();
+  readonly #logoutListeners = new Set<(tokenSha256: string) => void>();
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly db: RelationalDb,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Creates a user, or replaces the password, name, role and sites of the one with that username. */
+  async upsertUser(input: NewUser): Promise<SessionUser> {
+    const username = normalize(input.username);
+    const passwordHash = await hash(input.password, ARGON2);
+    const existing = await this.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
+    const id = existing?.id ?? randomUUID();
+    await this.db.transaction().execute(async (trx) => {
+      if (existing === undefined)
+        await trx
+          .insertInto('users')
+          .values({
+            id,
+            username,
+            display_name: input.displayName,
+            role: input.role,
+            password_hash: passwordHash,
+            created_at: new Date(this.now()).toISOString(),
+          })
+          .execute();
+      else
+        await trx
+          .updateTable('users')
+          .set({ display_name: input.displayName, role: input.role, password_hash: passwordHash })
+          .where('id', '=', id)
+          .execute();
+      await trx.deleteFrom('user_sites').where('user_id', '=', id).execute();
+      for (const siteId of new Set(input.sites)) await trx.insertInto('user_sites').values({ user_id: id, site_id: siteId }).execute();
+    });
+    return { id, username, displayName: input.displayName, role: input.role, sites: [...new Set(input.sites)] };
+  }
+
+  /** Checks a username and password; the same answer for an unknown user and a wrong password. */
+  async login(rawUsername: string, password: string): Promise<LoginResult> {
+    const username = normalize(rawUsername);
+    const now = this.now();
+    const failures = this.#failures.get(username);
+    if (failures !== undefined && failures.lockedUntil > now) return { ok: false, reason: 'locked' };
+    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    // An unknown user costs one hash too, so the answer's timing does not tell who exists.
+    let good = false;
+    if (row === undefined) await verify(await this.#dummy(), password);
+    else good = await verify(row.password_hash, password);
+    if (row === undefined || !good) {
+      const count = (failures?.count ?? 0) + 1;
+      this.#failures.set(username, { count, lockedUntil: count >= MAX_FAILURES ? now + LOCK_MS : 0 });
+      return { ok: false, reason: 'invalid' };
+    }
+    this.#failures.delete(username);
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(now + SESSION_TTL_MS);
+    await this.db
+      .insertInto('sessions')
+      .values({
+        token_sha256: sha256(token),
+        user_id: row.id,
+        created_at: new Date(now).toISOString(),
+        expires_at: expiresAt.toISOString(),
+      })
+      .execute();
+    const user = await this.#user(row.id);
+    if (user === null) return { ok: false, reason: 'invalid' };
+    return { ok: true, token, user, expiresAt };
+  }
+
+  /** The user of a live session token, or null (unknown, expired or logged out). */
+  async session(token: string | undefined): Promise<SessionUser | null> {
+    if (token === undefined || token.length < 20 || token.length > 200) return null;
+    const row = await this.db
+      .selectFrom('sessions')
+      .select(['user_id', 'expires_at'])
+      .where('token_sha256', '=', sha256(token))
+      .executeTakeFirst();
+    if (row === undefined || Date.parse(row.expires_at) <= this.now()) return null;
+    return this.#user(row.user_id);
+  }
+
+  async logout(token: string | undefined): Promise<void> {
+    if (token === undefined) return;
+    await this.db.deleteFrom('sessions').where('token_sha256', '=', sha256(token)).execute();
+    for (const listener of this.#logoutListeners) listener(sha256(token));
+    await this.db.deleteFrom('sessions').where('expires_at', '<=', new Date(this.now()).toISOString()).execute();
+  }
+
+  /** What is stored for passwords and sessions (hashes only): for tests and audits. */
+  async storedHashes(): Promise<{ passwords: string[]; sessions: string[] }> {
+    const users = await this.db.selectFrom('users').select('password_hash').execute();
+    const sessions = await this.db.selectFrom('sessions').select('token_sha256').execute();
+    return { passwords: users.map((u) => u.password_hash), sessions: sessions.map((s) => s.token_sha256) };
+  }
+
+  /** Called with the hash of every session token that is logged out. */
+  onLogout(listener: (tokenSha256: string) => void): void {
+    this.#logoutListeners.add(listener);
+  }
+
+  async #user(id: string): Promise<SessionUser | null> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(['id', 'username', 'display_name', 'role'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    const sites = await this.db.selectFrom('user_sites').select('site_id').where('user_id', '=', id).orderBy('site_id').execute();
+    return {
+      id: row.id,
+      username: row.username,
+      displayName: row.display_name,
+      role: row.role as Role,
+      sites: sites.map((s) => s.site_id),
+    };
+  }
+
+  #dummy(): Promise<string> {
+    this.#dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2);
+    return this.#dummyHash;
+  }
+}
+
+const normalize = (username: string) => username.trim().toLowerCase();
+
+/** Whether `user` may act on `siteId`. */
+export const memberOf = (user: SessionUser, siteId: string) => user.sites.includes(siteId);
