@@ -54,18 +54,44 @@ async function main(): Promise<void> {
       children.push(startNode(args));
     };
     process.stderr.write('[bench] starting server and gateway …\n');
-    start(serverArgs({ port: httpPort, dataDir: join(dir, 'server'), wardFile, token }));
+    // The server seeds demo users and prints their one-time passwords on stderr: log in as the nurse.
+    const server = startNode([...serverArgs({ port: httpPort, dataDir: join(dir, 'server'), wardFile, token }), '--seed-demo-users'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(server);
+    const nursePassword = new Promise<string>((resolve) => {
+      let seen = '';
+      server.stderr?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        const match = /\[demo-login\]\s+sykepleier\s+(\S+)/.exec(seen);
+        if (match?.[1]) resolve(match[1]);
+      });
+    });
     await waitHealthy(`http://127.0.0.1:${httpPort}/api/health`);
+    const login = await fetch(`http://127.0.0.1:${httpPort}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-nattevakt': '1' },
+      body: JSON.stringify({ username: 'sykepleier', password: await nursePassword }),
+    });
+    const cookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('nattevakt_session='))
+      ?.split(';', 1)[0];
+    if (!login.ok || cookie === undefined) throw new Error(`cannot log in as the demo nurse: ${login.status}`);
     start(['gateway/dist/src/main.js', '--config', gatewayConfig]);
     await waitHealthy(`http://127.0.0.1:${healthPort}/health`);
 
-    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`http://127.0.0.1:${httpPort}/staff`, { transports: ['websocket'] });
+    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`http://127.0.0.1:${httpPort}/staff`, {
+      transports: ['websocket'],
+      extraHeaders: { cookie },
+    });
     await new Promise<void>((r) => staff.once('connect', () => r()));
     const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'bench-sensors' });
     // 03:00 on the site clock: inside every resident's night window.
     await sensor.publishAsync(topics.clock('bench'), JSON.stringify({ time: '2026-11-25T02:00:00.000Z', speed: 1 }), { qos: 1 });
     const gatewayConnected = async () =>
-      ((await (await fetch(`http://127.0.0.1:${httpPort}/api/ward`)).json()) as { gatewayConnected: boolean }).gatewayConnected;
+      ((await (await fetch(`http://127.0.0.1:${httpPort}/api/ward`, { headers: { cookie } })).json()) as { gatewayConnected: boolean })
+        .gatewayConnected;
     for (let i = 0; i < 50 && !(await gatewayConnected()); i++) await new Promise((r) => setTimeout(r, 100));
 
     const latencies: number[] = [];
