@@ -54,8 +54,9 @@ describe('playNight against a real broker', () => {
       expect(clock, `a clock before ${message.topic}`).not.toBeNull();
       const at = messages[planned++]?.at ?? 0;
       expect(clock).toBeGreaterThanOrEqual(at);
-      // Late by at most a few real milliseconds, i.e. some simulated seconds at 3600×.
-      expect((clock ?? 0) - at).toBeLessThan(5 * 60_000);
+      // Not stale: within half a real second (30 simulated minutes at 3600×) even on a loaded CI machine;
+      // how late exactly is a matter for a benchmark, not a test.
+      expect((clock ?? 0) - at).toBeLessThan(30 * 60_000);
     }
     // The clock runs on to the end of the span after the last message.
     expect(clock).toBe(endAt);
