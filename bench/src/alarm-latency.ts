@@ -20,7 +20,15 @@ import { topics } from '@nattevakt/protocol/topics';
 import { demoWard } from '@nattevakt/simulator/demo-ward';
 import mqtt from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
-import { freePort, gatewayConfig as gatewayConfigOf, machine, percentile, serverArgs, startNode, waitHealthy } from './processes.js';
+import {
+  freePort,
+  gatewayConfig as gatewayConfigOf,
+  machine,
+  percentile,
+  startNode,
+  startServerAsNurse,
+  waitHealthy,
+} from './processes.js';
 
 const { values } = parseArgs({ options: { alarms: { type: 'string', default: '300' }, sensors: { type: 'string', default: '24' } } });
 const rounds = Number(values.alarms);
@@ -55,29 +63,8 @@ async function main(): Promise<void> {
     };
     process.stderr.write('[bench] starting server and gateway …\n');
     // The server seeds demo users and prints their one-time passwords on stderr: log in as the nurse.
-    const server = startNode([...serverArgs({ port: httpPort, dataDir: join(dir, 'server'), wardFile, token }), '--seed-demo-users'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const { server, cookie } = await startServerAsNurse({ port: httpPort, dataDir: join(dir, 'server'), wardFile, token });
     children.push(server);
-    const nursePassword = new Promise<string>((resolve) => {
-      let seen = '';
-      server.stderr?.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        const match = /\[demo-login\]\s+sykepleier\s+(\S+)/.exec(seen);
-        if (match?.[1]) resolve(match[1]);
-      });
-    });
-    await waitHealthy(`http://127.0.0.1:${httpPort}/api/health`);
-    const login = await fetch(`http://127.0.0.1:${httpPort}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-nattevakt': '1' },
-      body: JSON.stringify({ username: 'sykepleier', password: await nursePassword }),
-    });
-    const cookie = login.headers
-      .getSetCookie()
-      .find((c) => c.startsWith('nattevakt_session='))
-      ?.split(';', 1)[0];
-    if (!login.ok || cookie === undefined) throw new Error(`cannot log in as the demo nurse: ${login.status}`);
     start(['gateway/dist/src/main.js', '--config', gatewayConfig]);
     await waitHealthy(`http://127.0.0.1:${healthPort}/health`);
 

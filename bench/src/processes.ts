@@ -55,6 +55,40 @@ export function serverArgs(options: { port: number; dataDir: string; wardFile: s
   ];
 }
 
+/**
+ * The built server with the site seeded and its demo users (`--seed-demo-users` prints their
+ * one-time passwords on stderr), logged in as the demo nurse: the process and her session cookie.
+ */
+export async function startServerAsNurse(options: {
+  port: number;
+  dataDir: string;
+  wardFile: string;
+  token: string;
+}): Promise<{ server: ChildProcess; cookie: string }> {
+  const server = startNode([...serverArgs(options), '--seed-demo-users'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let seen = '';
+  const nursePassword = new Promise<string>((resolve) => {
+    server.stderr?.on('data', (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-16_384);
+      const match = /\[demo-login\]\s+sykepleier\s+(\S+)/.exec(seen);
+      if (match?.[1]) resolve(match[1]);
+    });
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitHealthy(`${url}/api/health`, server);
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-nattevakt': '1' },
+    body: JSON.stringify({ username: 'sykepleier', password: await nursePassword }),
+  });
+  const cookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('nattevakt_session='))
+    ?.split(';', 1)[0];
+  if (!login.ok || cookie === undefined) throw new Error(`cannot log in as the demo nurse: ${login.status}`);
+  return { server, cookie };
+}
+
 /** A gateway configuration object (embedded broker on loopback). */
 export function gatewayConfig(options: {
   siteId: string;
