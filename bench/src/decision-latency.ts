@@ -842,9 +842,9 @@ function report(results: SizeResult[]): string {
     lines.push('');
     lines.push(`ramp, ${r.sensors} sensors (${RAMP_SECONDS} s per step):`);
     lines.push(
-      '| offered msg/s | accepted | behind at end | outbox at end | outbox drained in | gateway CPU | gateway RSS | alarm p99 | verdict |',
+      '| offered msg/s | accepted | unacknowledged at end | outbox at end | outbox drained in | gateway CPU | server CPU | gateway RSS | alarm p50 / p99 | verdict |',
     );
-    lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const s of [r.fixed, ...r.ramp]) {
       lines.push(
         `| ${s.rate}${s === r.fixed ? ' (fixed)' : ''} | ${num(s.accepted)}/${s.sent} | ${num(s.lagAtEnd)} | ${num(s.outboxAtEnd)} | ` +
