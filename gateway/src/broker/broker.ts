@@ -253,6 +253,10 @@ export async function startBroker(options: EmbeddedBrokerOptions): Promise<Embed
 
   const aedes = await Aedes.createBroker({
     ...hooks,
+    // No mqemitter queue: messages complete synchronously in authorizePublish, and a queue of them
+    // drains recursively until the stack overflows under a burst (mcollina/mqemitter#204; found by
+    // bench/src/decision-latency.ts at 2,000 msg/s). Slow subscribers are bounded by drainTimeout.
+    concurrency: 0,
     // A frozen subscriber must not deadlock the broker (aedes 1.0 drainTimeout).
     drainTimeout: limits.drainTimeoutMs,
     // Our topics have at most 6 levels; deep topics were a crash vector (GHSA-xxqp-5qx8-gj5q).
