@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlarmDecision } from '@nattevakt/protocol/alarm';
-import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import { topics } from '@nattevakt/protocol/topics';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
@@ -10,28 +9,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { parseGatewayConfig } from '../src/config/gateway-config.js';
 import { Gateway } from '../src/gateway.js';
+import { siteWithAstrid } from './support/site.js';
 
-const site: SiteConfig = {
-  version: 1,
-  site: { id: 'demo', name: 'Demo', timezone: 'Europe/Oslo' },
-  rooms: [{ id: 'room-7', name: 'Rom 7' }],
-  residents: [
-    {
-      id: 'res-7',
-      name: 'Astrid H.',
-      roomId: 'room-7',
-      plan: {
-        armed: true,
-        nightWindow: { start: '22:00', end: '07:00' },
-        rules: { doorOpenAtNight: { enabled: true, priority: 'high' }, outOfBedTooLong: { enabled: true, minutes: 20, priority: 'high' } },
-      },
-    },
-  ],
-  sensors: [
-    { id: 'door-7', kind: 'door', roomId: 'room-7' },
-    { id: 'bed-7', kind: 'bed', roomId: 'room-7', residentId: 'res-7' },
-  ],
-};
+const site = siteWithAstrid([
+  { id: 'door-7', kind: 'door', roomId: 'room-7' },
+  { id: 'bed-7', kind: 'bed', roomId: 'room-7', residentId: 'res-7' },
+]);
 
 /** A log destination the test can read: one parsed JSON object per line. */
 function captureLogs() {

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlarmDecision } from '@nattevakt/protocol/alarm';
-import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import { topics } from '@nattevakt/protocol/topics';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
@@ -11,31 +10,15 @@ import { hashPassword } from '../src/broker/credentials.js';
 import { ManualClock } from '../src/clock.js';
 import { type MqttDevice, parseGatewayConfig } from '../src/config/gateway-config.js';
 import { Gateway } from '../src/gateway.js';
+import { siteWithAstrid } from './support/site.js';
 
-const site: SiteConfig = {
-  version: 1,
-  site: { id: 'demo', name: 'Demo', timezone: 'Europe/Oslo' },
-  rooms: [
-    { id: 'room-7', name: 'Rom 7' },
-    { id: 'room-8', name: 'Rom 8' },
-  ],
-  residents: [
-    {
-      id: 'res-7',
-      name: 'Astrid H.',
-      roomId: 'room-7',
-      plan: {
-        armed: true,
-        nightWindow: { start: '22:00', end: '07:00' },
-        rules: { doorOpenAtNight: { enabled: true, priority: 'high' }, outOfBedTooLong: { enabled: true, minutes: 20, priority: 'high' } },
-      },
-    },
-  ],
-  sensors: [
+const site = siteWithAstrid(
+  [
     { id: 'door-7', kind: 'door', roomId: 'room-7' },
     { id: 'door-8', kind: 'door', roomId: 'room-8' },
   ],
-};
+  [{ id: 'room-8', name: 'Rom 8' }],
+);
 
 const PASSWORD = 'correct horse battery staple';
 const DOOR_OPEN = '{"kind":"door","open":true}';

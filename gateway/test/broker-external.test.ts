@@ -14,6 +14,7 @@ import { ExternalTransport } from '../src/broker/external-transport.js';
 import { ManualClock } from '../src/clock.js';
 import { ConfigError, MQTT_LIMIT_DEFAULTS, parseGatewayConfig } from '../src/config/gateway-config.js';
 import { Gateway } from '../src/gateway.js';
+import { siteWithAstrid } from './support/site.js';
 
 const MOSQUITTO = { host: '127.0.0.1', port: 1883 };
 const silent = pino({ level: 'silent' });
@@ -51,25 +52,8 @@ describe.skipIf(!mosquitto)('gateway in external-broker mode, through Mosquitto'
   const siteId = `ext-${randomBytes(4).toString('hex')}`;
   const url = `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`;
   const site: SiteConfig = {
-    version: 1,
+    ...siteWithAstrid([{ id: 'door-7', kind: 'door', roomId: 'room-7' }]),
     site: { id: siteId, name: 'External', timezone: 'Europe/Oslo' },
-    rooms: [{ id: 'room-7', name: 'Rom 7' }],
-    residents: [
-      {
-        id: 'res-7',
-        name: 'Astrid H.',
-        roomId: 'room-7',
-        plan: {
-          armed: true,
-          nightWindow: { start: '22:00', end: '07:00' },
-          rules: {
-            doorOpenAtNight: { enabled: true, priority: 'high' },
-            outOfBedTooLong: { enabled: true, minutes: 20, priority: 'high' },
-          },
-        },
-      },
-    ],
-    sensors: [{ id: 'door-7', kind: 'door', roomId: 'room-7' }],
   };
   let dir: string;
   let observer: MqttClient;

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlarmDecision } from '@nattevakt/protocol/alarm';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
-import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import { topics } from '@nattevakt/protocol/topics';
 import { hash } from '@node-rs/argon2';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -12,28 +11,12 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { parseGatewayConfig } from '../src/config/gateway-config.js';
 import { Gateway } from '../src/gateway.js';
+import { siteWithAstrid } from './support/site.js';
 
-const site: SiteConfig = {
-  version: 1,
-  site: { id: 'demo', name: 'Demo', timezone: 'Europe/Oslo' },
-  rooms: [{ id: 'room-7', name: 'Rom 7' }],
-  residents: [
-    {
-      id: 'res-7',
-      name: 'Astrid H.',
-      roomId: 'room-7',
-      plan: {
-        armed: true,
-        nightWindow: { start: '22:00', end: '07:00' },
-        rules: { doorOpenAtNight: { enabled: true, priority: 'high' }, outOfBedTooLong: { enabled: true, minutes: 20, priority: 'high' } },
-      },
-    },
-  ],
-  sensors: [
-    { id: 'door-7', kind: 'door', roomId: 'room-7' },
-    { id: 'bed-7', kind: 'bed', roomId: 'room-7', residentId: 'res-7' },
-  ],
-};
+const site = siteWithAstrid([
+  { id: 'door-7', kind: 'door', roomId: 'room-7' },
+  { id: 'bed-7', kind: 'bed', roomId: 'room-7', residentId: 'res-7' },
+]);
 
 /** One test password for the bridge (Zigbee2MQTT's mqtt.user / mqtt.password) and the alarm panel. */
 const PASSWORD = 'password-for-tests-only';
