@@ -200,6 +200,46 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     return [...byId.values()].sort((a, b) => Date.parse(a.time) - Date.parse(b.time)).slice(0, limit);
   }
 
+  /**
+   * Retention: deletes every `sensor_event` point before `before`. The spool is drained first, so
+   * nothing older arrives after the delete. InfluxDB 2.x and 1.8+ take `/api/v2/delete` (start and
+   * stop are inclusive, so stop is one nanosecond before `before`); an engine without that endpoint
+   * (1.7 and older answer 404) gets InfluxQL `DELETE … WHERE time < …` over `/query`. InfluxDB 3
+   * supports neither: there the database's own retention period must do it, and this rejects.
+   */
+  async deleteBefore(before: Date): Promise<void> {
+    if (this.#closed) throw new Error('time-series store is closed');
+    this.#clearTimer();
+    try {
+      await this.#run();
+    } finally {
+      if (!this.#spool.closed && this.#spool.depth() > 0) this.#schedule(0);
+    }
+    const stop = `${new Date(before.getTime() - 1).toISOString().slice(0, -1)}999999Z`;
+    const params = new URLSearchParams({ org: this.#options.org, bucket: this.#options.bucket });
+    const v2 = await fetch(`${this.#options.url}/api/v2/delete?${params}`, {
+      method: 'POST',
+      headers: { ...this.#auth(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ start: '1970-01-01T00:00:00Z', stop, predicate: `_measurement="${MEASUREMENT}"` }),
+      signal: AbortSignal.timeout(this.#options.timeoutMs),
+    });
+    if (v2.ok) return;
+    const v2Text = await v2.text();
+    if (v2.status !== 404 && v2.status !== 405) throw new Error(`InfluxDB delete failed: HTTP ${v2.status}: ${v2Text.slice(0, 500)}`);
+    const q = `DELETE FROM ${ident(MEASUREMENT)} WHERE time < ${quote(before.toISOString())}`;
+    const v1 = await fetch(`${this.#options.url}/query?${new URLSearchParams({ db: this.#database, q })}`, {
+      method: 'POST',
+      headers: { ...this.#auth(), Accept: 'application/json' },
+      signal: AbortSignal.timeout(this.#options.timeoutMs),
+    });
+    const v1Text = await v1.text();
+    const error = v1.ok ? (JSON.parse(v1Text) as { results?: { error?: string }[] }).results?.find((r) => r.error)?.error : v1Text;
+    if (!v1.ok || error !== undefined)
+      throw new Error(
+        `InfluxDB has neither /api/v2/delete (HTTP ${v2.status}) nor InfluxQL DELETE (${v1.status}: ${String(error).slice(0, 300)}): set a retention period on the database instead`,
+      );
+  }
+
   /** Events accepted but not yet confirmed by the engine (export as a gauge). */
   spoolDepth(): number {
     return this.#spool.closed ? 0 : this.#spool.depth();
@@ -314,11 +354,14 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     this.#spool.pruneSeen(now - this.#options.seenRetentionMs);
   }
 
+  #auth(): Record<string, string> {
+    return this.#options.token ? { Authorization: `Token ${this.#options.token}` } : {};
+  }
+
   async #query(q: string): Promise<SensorEvent[]> {
     const params = new URLSearchParams({ db: this.#database, q, epoch: 'ms' });
     if (this.#retentionPolicy) params.set('rp', this.#retentionPolicy);
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (this.#options.token) headers.Authorization = `Token ${this.#options.token}`;
+    const headers: Record<string, string> = { Accept: 'application/json', ...this.#auth() };
     const response = await fetch(`${this.#options.url}/query?${params}`, { headers, signal: AbortSignal.timeout(this.#options.timeoutMs) });
     const text = await response.text();
     if (!response.ok) throw new Error(`InfluxQL query failed: HTTP ${response.status}: ${text.slice(0, 500)}`);

@@ -55,6 +55,7 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
   readonly #range: Database.Statement;
+  readonly #deleteBefore: Database.Statement;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -75,6 +76,7 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
       (id, site_id, sensor_id, sensor_kind, room_id, resident_id, time, sensor_time, occupied, open, online, battery, linkquality, tamper, raw, battery_low, format)
       VALUES (@id, @site_id, @sensor_id, @sensor_kind, @room_id, @resident_id, @time, @sensor_time, @occupied, @open, @online, @battery, @linkquality, @tamper, @raw, @battery_low, @format)`);
     this.#range = this.#db.prepare('SELECT * FROM sensor_events WHERE site_id = ? AND time >= ? AND time < ? ORDER BY time, rowid LIMIT ?');
+    this.#deleteBefore = this.#db.prepare('DELETE FROM sensor_events WHERE time < ?');
   }
 
   async write(events: SensorEvent[]): Promise<number> {
@@ -108,6 +110,10 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
 
   async range(siteId: string, from: Date, to: Date, limit = 10_000): Promise<SensorEvent[]> {
     return (this.#range.all(siteId, from.getTime(), to.getTime(), limit) as Row[]).map(toEvent);
+  }
+
+  async deleteBefore(before: Date): Promise<void> {
+    this.#deleteBefore.run(before.getTime());
   }
 
   async close(): Promise<void> {

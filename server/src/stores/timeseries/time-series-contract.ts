@@ -91,6 +91,22 @@ export function timeSeriesContract(name: string, open: () => Promise<ContractSub
       expect(await store.range(newSite(), new Date(at(0)), new Date(at(100)))).toEqual([]);
     });
 
+    it('deletes the events of every site before an instant and keeps the rest (retention), idempotently', async () => {
+      const { store, settle } = await start();
+      const [site, other] = [newSite(), newSite()];
+      await store.write([0, 1, 2, 3].flatMap((m) => [bed(site, `${site}-${m}`, m), bed(other, `${other}-${m}`, m)]));
+      await settle();
+      await store.deleteBefore(new Date(at(2)));
+      await store.deleteBefore(new Date(at(2)));
+      const ids = async (s: string) => (await store.range(s, new Date(at(-10)), new Date(at(10)))).map((e) => e.id);
+      expect(await ids(site)).toEqual([`${site}-2`, `${site}-3`]);
+      expect(await ids(other)).toEqual([`${other}-2`, `${other}-3`]);
+      // Events written after the delete are kept, however old: retention runs again later.
+      await store.write([bed(site, `${site}-late`, 1)]);
+      await settle();
+      expect(await ids(site)).toEqual([`${site}-late`, `${site}-2`, `${site}-3`]);
+    });
+
     it('round-trips every field of bed and door events, valid against the SensorEvent schema', async () => {
       const { store, settle } = await start();
       const site = newSite();

@@ -9,5 +9,10 @@ export interface TimeSeriesStore {
   write(events: SensorEvent[]): Promise<number>;
   /** Events of a site in [from, to), oldest first. */
   range(siteId: string, from: Date, to: Date, limit?: number): Promise<SensorEvent[]>;
+  /**
+   * Deletes the events of every site whose time is before `before` (retention); events at or after
+   * it stay. Idempotent. Night summaries must be made first: nothing can rebuild a night after this.
+   */
+  deleteBefore(before: Date): Promise<void>;
   close(): Promise<void>;
 }
