@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimulatedClockPayload } from '@nattevakt/protocol/sensor-payloads';
-import { topics } from '@nattevakt/protocol/topics';
+import { TOPIC_ROOT, topics } from '@nattevakt/protocol/topics';
 import { connectAsync, type MqttClient } from 'mqtt';
-import type { ScheduledMessage } from './scheduled-message.js';
+import { type ScheduledMessage, wireBytes } from './scheduled-message.js';
 
 export interface PlayProgress {
   /** Simulated site time, epoch ms. */
@@ -16,6 +16,12 @@ export interface PlayOptions {
   url: string;
   username?: string;
   password?: string;
+  /**
+   * Credentials of a Zigbee2MQTT bridge (a broker device with role `bridge`): messages outside the
+   * native `nattevakt/` topics go over this second connection, as a real Zigbee2MQTT would send them.
+   * Without it, everything goes over the one connection (a broker in demo mode allows that).
+   */
+  bridge?: { username?: string; password?: string };
   /** Simulated seconds per real second, as the clock payload allows (0 < speed ≤ 100000). */
   speed: number;
   siteId: string;
@@ -74,6 +80,22 @@ export async function playNight(messages: readonly ScheduledMessage[], options: 
     });
   }
 
+  let bridge: MqttClient | null = null;
+  if (options.bridge !== undefined && messages.some((m) => !m.topic.startsWith(`${TOPIC_ROOT}/`))) {
+    try {
+      bridge = await connectAsync(
+        options.url,
+        { ...options.bridge, clientId: `nattevakt-simulator-zigbee2mqtt-${siteId}-${process.pid}` },
+        false,
+      );
+    } catch (error) {
+      await endQuietly(client, true);
+      throw new Error(`cannot connect as the Zigbee2MQTT bridge: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
   const simStart = first.at;
   const simEnd = Math.max(options.endAt ?? 0, messages[messages.length - 1]?.at ?? simStart);
   const playStart = performance.now();
@@ -111,9 +133,15 @@ export async function playNight(messages: readonly ScheduledMessage[], options: 
       if (failure !== null) throw failure;
       // One synchronous run of publishes: no tick can slip between the clock and its batch.
       const acks: Promise<unknown>[] = [publishClock(simNow())];
-      for (; index < messages.length && messages[index]?.at === batchAt; index++) {
+      // The bridge's messages travel on another connection: the gateway must have the clock first.
+      const viaBridge = (m: ScheduledMessage | undefined) => bridge !== null && m !== undefined && !m.topic.startsWith(`${TOPIC_ROOT}/`);
+      let batchEnd = index;
+      while (batchEnd < messages.length && messages[batchEnd]?.at === batchAt) batchEnd++;
+      if (messages.slice(index, batchEnd).some(viaBridge)) await Promise.all(acks);
+      for (; index < batchEnd; index++) {
         const message = messages[index] as ScheduledMessage;
-        acks.push(client.publishAsync(message.topic, JSON.stringify(message.payload), { qos: 1, retain: message.retain ?? false }));
+        const connection = viaBridge(message) && bridge !== null ? bridge : client;
+        acks.push(connection.publishAsync(message.topic, wireBytes(message), { qos: 1, retain: message.retain ?? false }));
         sent++;
         options.onMessage?.(message);
       }
@@ -129,6 +157,7 @@ export async function playNight(messages: readonly ScheduledMessage[], options: 
   } finally {
     clearInterval(ticker);
     await endQuietly(client, aborted);
+    if (bridge !== null) await endQuietly(bridge, aborted);
   }
   return summary(sent, aborted);
 }

@@ -18,7 +18,7 @@ const stateOf = (messages: ScheduledMessage[], sensorId: string) =>
 function changesOf(messages: ScheduledMessage[], sensorId: string) {
   const changes: { at: number; value: boolean }[] = [];
   for (const { at, payload } of stateOf(messages, sensorId)) {
-    const value = 'occupied' in payload ? payload.occupied : (payload as DoorStatePayload).open;
+    const value = 'occupied' in payload ? (payload as BedStatePayload).occupied : (payload as DoorStatePayload).open;
     if (changes.at(-1)?.value !== value) changes.push({ at, value });
   }
   return changes;

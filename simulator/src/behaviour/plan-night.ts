@@ -1,12 +1,11 @@
-import type { BedStatePayload, DoorStatePayload } from '@nattevakt/protocol/sensor-payloads';
 import type { SensorConfig, SiteConfig } from '@nattevakt/protocol/site-config';
-import { topics } from '@nattevakt/protocol/topics';
 import type { ScheduledMessage } from '../scheduled-message.js';
+import { type SensorFault, sensorStream } from '../sensors/sensor-stream.js';
+import type { SensorWire } from '../sensors/wire-format.js';
 import { NightClock } from './night-clock.js';
 import { assignProfiles, type ProfileName } from './profiles.js';
-import { type ResidentNight, type SensorChange, simulateResidentNight } from './resident-night.js';
+import { type BedExit, type ResidentNight, type SensorChange, simulateResidentNight } from './resident-night.js';
 import { scriptedExits } from './scripted-events.js';
-import { SeededRandom, stableInt } from './seeded-random.js';
 
 export interface PlanNightOptions {
   /** Any integer; the same seed gives the same night. */
@@ -18,9 +17,29 @@ export interface PlanNightOptions {
   to: string;
   /** Profile by resident id, replacing the one the ward mix would give. */
   profiles?: Readonly<Record<string, ProfileName>>;
+  /**
+   * What a scenario states instead of the demo's two scripted events: with `residents` given,
+   * the demo script (room 7 at 03:10, room 12 at 03:30) is left out.
+   */
+  residents?: Readonly<Record<string, ResidentDirections>>;
+  /** Residents may fall by their profile's chance (fall-risk 6 %, wandering 2 % of nights); off by default. */
+  falls?: boolean;
+  /** Every resident sleeps through the night, with no trips out of bed but those stated in `residents`. */
+  quiet?: boolean;
+  /** The wire format per sensor id; native when left out. */
+  wires?: Readonly<Record<string, SensorWire>>;
+  /** Faults per sensor id. */
+  faults?: Readonly<Record<string, readonly SensorFault[]>>;
 }
 
-const HOUR = 3_600_000;
+/** What a scenario says one resident does tonight. */
+export interface ResidentDirections {
+  exits?: BedExit[];
+  bedtime?: number;
+  wakeUp?: number;
+  restlessNight?: boolean;
+  extraTurns?: { at: number; seconds: number }[];
+}
 
 /**
  * Plans the messages of one night of a ward, in the native wire format, sorted by time.
@@ -40,9 +59,11 @@ export function planNight(config: SiteConfig, options: PlanNightOptions): Schedu
   }
 
   const profiles = assignProfiles(config, options.profiles);
-  const scripted = scriptedExits(config, clock, from, to);
+  const directions = options.residents;
+  const scripted = directions === undefined ? scriptedExits(config, clock, from, to) : new Map<string, BedExit[]>();
   const nights = new Map<string, ResidentNight>();
   for (const resident of config.residents) {
+    const told = directions?.[resident.id] ?? {};
     nights.set(
       resident.id,
       simulateResidentNight({
@@ -50,9 +71,15 @@ export function planNight(config: SiteConfig, options: PlanNightOptions): Schedu
         clock,
         residentId: resident.id,
         profile: profiles.get(resident.id) ?? 'calm',
-        scripted: scripted.get(resident.id),
+        scripted: told.exits ?? scripted.get(resident.id),
         roomName: config.rooms.find((room) => room.id === resident.roomId)?.name ?? resident.roomId,
         residentName: resident.name,
+        ...(options.quiet === true ? { quiet: true } : {}),
+        ...(options.falls === true ? { falls: true } : {}),
+        ...(told.bedtime !== undefined ? { bedtime: told.bedtime } : {}),
+        ...(told.wakeUp !== undefined ? { wakeUp: told.wakeUp } : {}),
+        ...(told.restlessNight !== undefined ? { restlessNight: told.restlessNight } : {}),
+        ...(told.extraTurns !== undefined ? { extraTurns: told.extraTurns } : {}),
       }),
     );
   }
@@ -60,7 +87,20 @@ export function planNight(config: SiteConfig, options: PlanNightOptions): Schedu
   const messages: ScheduledMessage[] = [];
   for (const sensor of config.sensors) {
     const changes = sensor.kind === 'bed' ? bedChanges(config, sensor, nights) : doorChanges(config, sensor, nights);
-    messages.push(...sensorMessages(config, sensor, changes, { seed: options.seed, clock, from, to }));
+    const wire = options.wires?.[sensor.id];
+    messages.push(
+      ...sensorStream({
+        siteId: config.site.id,
+        sensor,
+        ...(wire !== undefined ? { wire } : {}),
+        changes,
+        faults: options.faults?.[sensor.id] ?? [],
+        seed: options.seed,
+        clock,
+        from,
+        to,
+      }),
+    );
   }
   // Stable sort: messages of the same instant keep their order (availability before state).
   return messages.sort((a, b) => a.at - b.at);
@@ -86,61 +126,4 @@ function doorChanges(config: SiteConfig, sensor: SensorConfig, nights: Map<strin
     if (holding > 0 !== wasOpen) merged.push(change);
   }
   return merged;
-}
-
-interface Span {
-  seed: number;
-  clock: NightClock;
-  from: number;
-  to: number;
-}
-
-/**
- * One sensor's messages in [from, to): its initial announcement, every change of state, and a
- * heartbeat: the current state repeated every 8–10 minutes, as the native format requires (at least
- * every 10 minutes), so the gateway's silence rule can tell a dead sensor from a quiet night.
- */
-function sensorMessages(config: SiteConfig, sensor: SensorConfig, changes: SensorChange[], span: Span): ScheduledMessage[] {
-  const { clock, from, to } = span;
-  const siteId = config.site.id;
-  const random = new SeededRandom(span.seed, clock.night, 'sensor', sensor.id);
-  const batteryAtStart = stableInt(`${siteId}/${sensor.id}/battery`, 35, 100);
-  const drainPerHour = stableInt(`${siteId}/${sensor.id}/drain`, 3, 10) / 100;
-  const linkBase = stableInt(`${siteId}/${sensor.id}/link`, 70, 210);
-  const stateTopic = topics.sensorState(siteId, sensor.id);
-
-  const payload = (at: number, value: boolean): BedStatePayload | DoorStatePayload => {
-    const time = new Date(at).toISOString();
-    const battery = Math.max(1, Math.round(batteryAtStart - ((at - clock.start) / HOUR) * drainPerHour));
-    const linkquality = Math.min(255, Math.max(0, linkBase + random.int(-12, 12)));
-    return sensor.kind === 'bed'
-      ? { kind: 'bed', occupied: value, time, battery, linkquality }
-      : { kind: 'door', open: value, time, battery, linkquality };
-  };
-
-  let state = false; // at noon the resident is up and the door closed
-  const pending = [...changes];
-  while (pending.length > 0 && (pending[0]?.at ?? Number.POSITIVE_INFINITY) <= from) state = pending.shift()?.value ?? state;
-
-  const messages: ScheduledMessage[] = [
-    { at: from, topic: topics.sensorAvailability(siteId, sensor.id), payload: { state: 'online' }, retain: true },
-    { at: from, topic: stateTopic, payload: payload(from, state) },
-  ];
-  let nextReport = from + random.between(8, 10) * 60_000;
-  for (const change of pending) {
-    if (change.at >= to) break;
-    while (nextReport < change.at) {
-      messages.push({ at: Math.round(nextReport), topic: stateTopic, payload: payload(Math.round(nextReport), state) });
-      nextReport += random.between(8, 10) * 60_000;
-    }
-    state = change.value;
-    const message: ScheduledMessage = { at: change.at, topic: stateTopic, payload: payload(change.at, state) };
-    if (change.note !== undefined) message.note = change.note;
-    messages.push(message);
-  }
-  while (nextReport < to) {
-    messages.push({ at: Math.round(nextReport), topic: stateTopic, payload: payload(Math.round(nextReport), state) });
-    nextReport += random.between(8, 10) * 60_000;
-  }
-  return messages;
 }

@@ -23,6 +23,8 @@ export interface BehaviourProfile {
   turnsPerHour: readonly [min: number, max: number];
   /** Chance of walking out of the room through the door during the night. */
   walkOutChance: number;
+  /** Chance of a fall: out of bed and not back by themselves; a nurse helps them back 25–50 minutes later. */
+  fallChance: number;
 }
 
 // Wake-up never before 06:45: out of bed at 06:45 reaches 20 minutes only after the night window
@@ -40,6 +42,7 @@ export const PROFILES: Readonly<Record<ProfileName, BehaviourProfile>> = {
     toiletMinutes: [4, 8],
     turnsPerHour: [0.4, 1.0],
     walkOutChance: 0,
+    fallChance: 0,
   },
   restless: {
     name: 'restless',
@@ -51,6 +54,7 @@ export const PROFILES: Readonly<Record<ProfileName, BehaviourProfile>> = {
     toiletMinutes: [4, 12],
     turnsPerHour: [1.5, 3.5],
     walkOutChance: 0,
+    fallChance: 0,
   },
   wandering: {
     name: 'wandering',
@@ -62,6 +66,7 @@ export const PROFILES: Readonly<Record<ProfileName, BehaviourProfile>> = {
     toiletMinutes: [4, 10],
     turnsPerHour: [0.8, 2.0],
     walkOutChance: 0.35,
+    fallChance: 0.02,
   },
   'fall-risk': {
     name: 'fall-risk',
@@ -74,6 +79,7 @@ export const PROFILES: Readonly<Record<ProfileName, BehaviourProfile>> = {
     toiletMinutes: [6, 12],
     turnsPerHour: [0.5, 1.2],
     walkOutChance: 0,
+    fallChance: 0.06,
   },
   'late-to-bed': {
     name: 'late-to-bed',
@@ -86,6 +92,7 @@ export const PROFILES: Readonly<Record<ProfileName, BehaviourProfile>> = {
     toiletMinutes: [4, 9],
     turnsPerHour: [0.4, 1.0],
     walkOutChance: 0,
+    fallChance: 0,
   },
 };
 
