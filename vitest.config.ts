@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{protocol,gateway,server,simulator}/{src,test}/**/*.test.ts', 'e2e/test/**/*.test.ts'],
+    include: ['{protocol,gateway,server,simulator}/{src,test}/**/*.test.ts', 'e2e/test/**/*.test.ts', 'deploy/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     environment: 'node',
     testTimeout: 30_000,
