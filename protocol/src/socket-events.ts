@@ -7,6 +7,7 @@ import type { AcknowledgeCommand, Alarm, DeliveredCommand, DisplayedCommand, Res
 import { AlarmDecision, ConditionCleared } from './alarm.js';
 import { SensorEvent } from './sensor-event.js';
 import type { SiteConfig } from './site-config.js';
+import type { EvaluationReminders } from './supervision.js';
 import { validator } from './validation.js';
 import type { RoomState, SiteClock } from './ward.js';
 
@@ -64,6 +65,17 @@ export interface DeliveryReceipt {
 }
 export type ReceiptResult = { ok: true; receipt: DeliveryReceipt } | { ok: false; error: string };
 
+/**
+ * An escalation step as an alert to the people it targets (the alarm's own change, with its
+ * `seq`, still reaches every board of the site as `alarm`): level 1 goes to every staff member of
+ * the site, level 2 to the nurse in charge only, or to everyone when no nurse in charge is online.
+ */
+export interface EscalationAlert {
+  alarm: Alarm;
+  level: number;
+  notified: 'all-nurses' | 'nurse-in-charge';
+}
+
 /** `/staff` namespace: the server ↔ nurses' tablets. */
 export interface StaffServerToClient {
   /** A new alarm or any change to one; `seq` tells the client whether it missed anything. */
@@ -71,6 +83,10 @@ export interface StaffServerToClient {
   room: (state: RoomState) => void;
   clock: (clock: SiteClock) => void;
   gateway: (status: GatewayStatus) => void;
+  /** Nobody acknowledged an alarm in time: sound it again, more urgently (see `EscalationAlert`). */
+  escalation: (alert: EscalationAlert) => void;
+  /** Nurse in charge only: vedtak evaluations due or overdue at a site, on connect and when one becomes due or overdue. */
+  evaluationReminders: (reminders: EvaluationReminders) => void;
 }
 export interface StaffClientToServer {
   acknowledge: (command: AcknowledgeCommand, done: (result: CommandResult) => void) => void;
