@@ -3,13 +3,15 @@ import type { SiteClock } from '@nattevakt/protocol/ward';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Server } from 'socket.io';
+import { AlarmFeed } from './alarms/alarm-feed.js';
 import { AlarmService } from './alarms/alarm-service.js';
 import { AlarmDeliveryService } from './alarms/delivery.js';
 import { type Clock, EscalationScheduler, type EscalationSettings, escalationOptions, systemClock } from './alarms/escalation.js';
 import { type AuthOptions, installAuth } from './auth/auth-routes.js';
 import { AuthService } from './auth/auth-service.js';
 import { createServerMetrics, type ServerMetrics } from './observability/metrics.js';
-import { attachGatewayNamespace } from './realtime/gateway-namespace.js';
+import { type Cluster, type ClusterOptions, redisCluster, standalone } from './realtime/cluster.js';
+import { attachGatewayNamespace, gatewayConnected, relayOtherInstances } from './realtime/gateway-namespace.js';
 import type { GatewayNamespace, StaffNamespace } from './realtime/socket-types.js';
 import { attachStaffNamespace } from './realtime/staff-namespace.js';
 import { alarmDeliveryRoutes } from './routes/alarm-delivery.js';
@@ -49,6 +51,12 @@ export interface AppOptions {
   escalation?: EscalationSettings;
   /** Session cookie and login rate limit (see `AuthOptions`). */
   auth?: AuthOptions;
+  /**
+   * More than one instance: Redis for the Socket.IO adapter and messages between instances (use
+   * PostgreSQL as the relational store then). `syncPollMs`: how often each instance also reads
+   * alarm and site changes from the database, in case a message was lost (default 2000).
+   */
+  redis?: ClusterOptions & { syncPollMs?: number };
 }
 
 export interface NattevaktServer {
@@ -59,6 +67,9 @@ export interface NattevaktServer {
   alarms: AlarmService;
   delivery: AlarmDeliveryService;
   escalations: EscalationScheduler;
+  /** Every alarm change this instance passes on to its tablets and gateways, from any instance. */
+  feed: AlarmFeed;
+  cluster: Cluster;
   ward: WardState;
   timeSeries: TimeSeriesStore;
   metrics: ServerMetrics;
@@ -95,7 +106,6 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const sites = new SiteService(db);
   await sites.load();
   const ward = new WardState(db, sites);
-  await ward.load();
   const alarms = new AlarmService(db, sites, root.child({ module: 'alarms' }), { clock, escalation });
   const delivery = new AlarmDeliveryService(db, root.child({ module: 'alarm-delivery' }), { clock });
   const escalations = new EscalationScheduler(alarms, escalation, clock, root.child({ module: 'escalation' }));
@@ -118,9 +128,11 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     // Best effort only: a tablet that comes back resyncs over REST by seq in any case.
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
   });
+  const cluster = options.redis ? redisCluster(io, options.redis, root.child({ module: 'cluster' })) : standalone;
+  const feed = new AlarmFeed(alarms, cluster, root.child({ module: 'alarm-feed' }), { pollMs: options.redis?.syncPollMs ?? 2_000 });
   const staff = io.of('/staff') as unknown as StaffNamespace;
   const gatewayNsp = io.of('/gateway') as unknown as GatewayNamespace;
-  attachStaffNamespace(staff, { alarms, delivery, auth, metrics, logger: root.child({ module: 'staff' }) });
+  attachStaffNamespace(staff, { alarms, feed, delivery, auth, metrics, logger: root.child({ module: 'staff' }) });
   attachGatewayNamespace(gatewayNsp, {
     sites,
     alarms,
@@ -130,18 +142,36 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     logger: root.child({ module: 'gateway-ingest' }),
     staff,
     clocks,
+    cluster,
   });
-  // The gateway learns every configuration change and every alarm change of its site.
-  sites.onChange((config) => gatewayNsp.to(`site:${config.site.id}`).emit('config', config));
-  alarms.onChange((alarm) => gatewayNsp.to(`site:${alarm.siteId}`).emit('alarm', alarm));
-  const gatewayConnected = async (siteId: string) => (await gatewayNsp.in(`site:${siteId}`).fetchSockets()).length > 0;
+  relayOtherInstances({ staff, cluster, clocks });
+  // The gateway learns every configuration change and every alarm change of its site, from the
+  // instance it is connected to (each instance learns both from the others; see Cluster).
+  sites.onChange((config, origin) => {
+    gatewayNsp.local.to(`site:${config.site.id}`).emit('config', config);
+    if (origin === 'here') cluster.publish('site', config.site.id);
+  });
+  cluster.on('site', (siteId) => {
+    sites.reload(siteId).catch((error: unknown) => logger.error({ siteId, err: error }, 'could not reload a site saved elsewhere'));
+  });
+  const refreshSites = () => {
+    sites.refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not look for site changes made elsewhere'));
+  };
+  cluster.onReconnect(refreshSites);
+  const siteTimer = cluster.clustered ? setInterval(refreshSites, options.redis?.syncPollMs ?? 2_000) : undefined;
+  siteTimer?.unref();
+  feed.onAlarm((alarm) => gatewayNsp.local.to(`site:${alarm.siteId}`).emit('alarm', alarm));
+  await feed.start();
 
   // Upgraded WebSocket connections keep the HTTP server from closing, so they go first (preClose).
   app.addHook('preClose', async () => {
     io.engine.close();
   });
   app.addHook('onClose', async () => {
+    clearInterval(siteTimer);
     await escalations.stop();
+    await feed.stop();
+    await cluster.close();
     await timeSeries.close();
     await db.destroy();
     logger.info('server stopped');
@@ -150,12 +180,18 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   await installAuth(app, auth, options.auth);
   // Logging out ends that session's live connections too.
   auth.onLogout((tokenSha256) => staff.in(`session:${tokenSha256}`).disconnectSockets(true));
-  await app.register(healthRoutes, { db, metrics });
-  await app.register(wardRoutes, { sites, ward, alarms, clocks, gatewayConnected });
+  await app.register(healthRoutes, { db, metrics, redis: () => cluster.healthy() });
+  await app.register(wardRoutes, {
+    sites,
+    ward,
+    alarms,
+    clocks,
+    gatewayConnected: (siteId) => gatewayConnected(gatewayNsp, cluster, siteId),
+  });
   await app.register(alarmRoutes, { alarms });
   await app.register(alarmDeliveryRoutes, { delivery, now: () => clock.now() });
   await app.register(eventRoutes, { sites, timeSeries });
   if (options.webDir !== undefined) await app.register(webAppRoutes, { webDir: options.webDir });
   escalations.start();
-  return { app, logger: root, io, sites, alarms, delivery, escalations, ward, timeSeries, metrics, auth };
+  return { app, logger: root, io, sites, alarms, delivery, escalations, feed, cluster, ward, timeSeries, metrics, auth };
 }

@@ -22,6 +22,10 @@ Options:
   --database-url URL     relational store: postgres://user@host:5432/db (PostgreSQL, production)
                          or a SQLite file path (default: DIR/nattevakt.db, or DATABASE_URL)
   --web-dir DIR          built web app (default web/dist of this checkout)
+  --redis-url URL        more than one instance: redis://host:6379[/db] for the Socket.IO adapter and
+                         messages between instances (default REDIS_URL); use PostgreSQL with it
+  --escalate-after LIST  escalation delay per priority in ms, e.g. high=60000,medium=180000,low=off
+                         (default high=60000,medium=180000,low=600000,technical=1800000)
   --seed-site FILE       create or replace a site from a site configuration JSON (demo)
   --gateway-token TOKEN  the token that site's gateway authenticates with (with --seed-site)
   --seed-demo-users      create demo users (sykepleier, leder, tekniker, admin) on the seeded site with
@@ -32,7 +36,12 @@ Environment (time series; the embedded SQLite store when INFLUX_URL is unset):
   INFLUX_URL             InfluxDB base URL (2.x, 3 Core/Enterprise, 1.8+), e.g. http://influxdb:8086
   INFLUX_TOKEN           API token (1.8 with auth: user:password)
   INFLUX_ORG             organisation (2.x; ignored by 1.8 and 3.x)
-  INFLUX_BUCKET          bucket (2.x), database (3.x) or db/rp (1.8); also the InfluxQL database`;
+  INFLUX_BUCKET          bucket (2.x), database (3.x) or db/rp (1.8); also the InfluxQL database
+
+Environment (more than one instance):
+  REDIS_URL              as --redis-url
+  REDIS_KEY_PREFIX       prefix of every Redis key and channel (default "nattevakt:"), so several
+                         installations can share one Redis`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -42,6 +51,8 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string', default: 'data/server' },
       'database-url': { type: 'string', default: process.env.DATABASE_URL || undefined },
       'web-dir': { type: 'string' },
+      'redis-url': { type: 'string', default: process.env.REDIS_URL || undefined },
+      'escalate-after': { type: 'string' },
       'seed-site': { type: 'string' },
       'gateway-token': { type: 'string' },
       'seed-demo-users': { type: 'boolean' },
@@ -57,17 +68,28 @@ async function main(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const webDir = values['web-dir'] ?? resolve(here, '../../../web/dist');
   const databaseUrl = values['database-url'];
+  const redisUrl = values['redis-url'];
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
+    throw new UsageError(`--redis-url (or REDIS_URL) must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+  const escalation = values['escalate-after'] === undefined ? undefined : parseEscalation(values['escalate-after']);
   const server = await buildApp({
     dataDir: values['data-dir'],
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     webDir,
     ...influxOptions(),
+    ...(redisUrl !== undefined ? { redis: { url: redisUrl, keyPrefix: process.env.REDIS_KEY_PREFIX || 'nattevakt:' } } : {}),
+    ...(escalation !== undefined ? { escalation: { afterMs: escalation } } : {}),
     // Browsers keep `Secure` cookies from plain http only on loopback; anywhere else, serve over HTTPS.
     auth: { secureCookies: !isLoopback(values.host) },
     logger: pino({ name: 'server' }),
   });
   const log = server.logger;
-  log.info({ engine: databaseUrl !== undefined && isPostgresUrl(databaseUrl) ? 'postgres' : 'sqlite' }, 'relational store ready');
+  const postgres = databaseUrl !== undefined && isPostgresUrl(databaseUrl);
+  log.info({ engine: postgres ? 'postgres' : 'sqlite', clustered: redisUrl !== undefined }, 'relational store ready');
+  if (redisUrl !== undefined && !postgres)
+    log.warn(
+      'Redis is set but the relational store is SQLite: instances on other machines cannot share it; use --database-url postgres://…',
+    );
 
   if (values['seed-site'] !== undefined) {
     const checked = checkSiteConfig(JSON.parse(readFileSync(values['seed-site'], 'utf8')));
@@ -119,6 +141,24 @@ const DEMO_USERS: [string, string, Role][] = [
   ['tekniker', 'Tekniker Demo', 'technician'],
   ['admin', 'Admin Demo', 'admin'],
 ];
+
+const PRIORITIES = ['high', 'medium', 'low', 'technical'] as const;
+
+/** `high=60000,medium=180000,low=off` → delays per priority (ms; `off`: never escalates). */
+function parseEscalation(list: string): Partial<Record<(typeof PRIORITIES)[number], number | null>> {
+  const afterMs: Partial<Record<(typeof PRIORITIES)[number], number | null>> = {};
+  for (const part of list.split(',')) {
+    const [name, value] = part.split('=', 2).map((s) => s.trim());
+    const priority = PRIORITIES.find((p) => p === name);
+    if (priority === undefined || value === undefined || value === '')
+      throw new UsageError(`--escalate-after: "${part}" is not priority=ms; priorities are ${PRIORITIES.join(', ')}`);
+    const ms = value === 'off' ? null : Number(value);
+    if (ms !== null && !(Number.isInteger(ms) && ms > 0))
+      throw new UsageError(`--escalate-after: ${priority} must be a whole number of milliseconds above 0, or off; got "${value}"`);
+    afterMs[priority] = ms;
+  }
+  return afterMs;
+}
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 

@@ -129,7 +129,7 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     expect(ack.accepted).toBe(1);
     expect(ack.rejected.map((r) => r.index)).toEqual([0, 1]);
     expect(ack.rejected[1]?.error).toContain('authenticated for demo');
-    const room = server.ward.room('demo', 'room-1');
+    const room = await server.ward.room('demo', 'room-1');
     expect(room?.bed).toEqual({ occupied: true, since: '2026-11-25T02:06:00.000Z' });
   });
 

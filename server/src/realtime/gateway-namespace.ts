@@ -1,12 +1,13 @@
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
-import { type BatchAck, MAX_BATCH_ITEMS, type OutboxItem, outboxItem } from '@nattevakt/protocol/socket-events';
-import type { SiteClock } from '@nattevakt/protocol/ward';
+import { type BatchAck, type GatewayStatus, MAX_BATCH_ITEMS, type OutboxItem, outboxItem } from '@nattevakt/protocol/socket-events';
+import type { RoomState, SiteClock } from '@nattevakt/protocol/ward';
 import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/alarm-service.js';
 import type { ServerMetrics } from '../observability/metrics.js';
 import type { SiteService } from '../sites/site-service.js';
 import type { TimeSeriesStore } from '../stores/timeseries/time-series-store.js';
 import type { WardState } from '../ward/ward-state.js';
+import type { Cluster } from './cluster.js';
 import type { GatewayNamespace, GatewaySocket, StaffNamespace } from './socket-types.js';
 
 export interface GatewayIngestDeps {
@@ -18,6 +19,56 @@ export interface GatewayIngestDeps {
   logger: Logger;
   staff: StaffNamespace;
   clocks: Map<string, SiteClock>;
+  cluster: Cluster;
+}
+
+type SiteNews = { room: RoomState; clock: SiteClock; gateway: GatewayStatus };
+
+/**
+ * Tells the site's tablets on this instance at once and the other instances through the
+ * cluster: not through an adapter broadcast, which would wait for Redis even for the tablets here.
+ */
+function tellStaff<E extends keyof SiteNews>(deps: Pick<GatewayIngestDeps, 'staff' | 'cluster'>, event: E, news: SiteNews[E]): void {
+  const tablets = deps.staff.local.to(`site:${news.siteId}`) as unknown as { emit(event: E, news: SiteNews[E]): void };
+  tablets.emit(event, news);
+  (deps.cluster.publish as (event: E, news: SiteNews[E]) => void)(event, news);
+}
+
+/** What the other instances tell about their gateways goes to this instance's tablets; their site clocks are kept. */
+export function relayOtherInstances(deps: Pick<GatewayIngestDeps, 'staff' | 'cluster' | 'clocks'>): void {
+  const local = (siteId: string) => deps.staff.local.to(`site:${siteId}`);
+  deps.cluster.on('room', (room) => local(room.siteId).emit('room', room));
+  deps.cluster.on('gateway', (status) => local(status.siteId).emit('gateway', status));
+  deps.cluster.on('clock', (clock) => {
+    deps.clocks.set(clock.siteId, clock);
+    local(clock.siteId).emit('clock', clock);
+  });
+}
+
+/**
+ * Whether the site's gateway is connected to this or another instance. Other instances are asked
+ * through Redis for at most a second: while Redis is away the answer is what this instance knows.
+ */
+export async function gatewayConnected(nsp: GatewayNamespace, cluster: Cluster, siteId: string): Promise<boolean> {
+  if ((await nsp.local.in(`site:${siteId}`).fetchSockets()).length > 0) return true;
+  if (!cluster.clustered) return false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((done) => {
+    timer = setTimeout(() => done(false), 1_000);
+  });
+  try {
+    return await Promise.race([
+      nsp
+        .in(`site:${siteId}`)
+        .fetchSockets()
+        .then((sockets) => sockets.length > 0),
+      late,
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -46,9 +97,18 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
     void socket.join(`site:${siteId}`);
     metrics.gateways.inc();
     logger.info({ siteId, id: socket.id }, 'gateway connected');
-    deps.staff.to(`site:${siteId}`).emit('gateway', { siteId, connected: true });
-    const config = deps.sites.get(siteId);
-    if (config) socket.emit('config', config);
+    tellStaff(deps, 'gateway', { siteId, connected: true });
+    // Read afresh: another instance may have saved it a moment ago.
+    deps.sites.reload(siteId).then(
+      (config) => {
+        if (config) socket.emit('config', config);
+      },
+      (error: unknown) => {
+        logger.error({ siteId, err: error }, 'could not read the site configuration for its gateway');
+        const config = deps.sites.get(siteId);
+        if (config) socket.emit('config', config);
+      },
+    );
 
     socket.on('batch', (items, ack) => {
       if (typeof ack !== 'function') return;
@@ -61,17 +121,14 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
       if (typeof clock !== 'object' || clock === null || typeof clock.time !== 'string' || Number.isNaN(Date.parse(clock.time))) return;
       const value: SiteClock = { siteId, time: clock.time, simulated: clock.simulated === true, speed: Number(clock.speed) || 1 };
       deps.clocks.set(siteId, value);
-      deps.staff.to(`site:${siteId}`).emit('clock', value);
+      tellStaff(deps, 'clock', value);
     });
     socket.on('disconnect', (reason) => {
       metrics.gateways.dec();
       logger.warn({ siteId, reason }, 'gateway disconnected');
-      void nsp
-        .in(`site:${siteId}`)
-        .fetchSockets()
-        .then((left) => {
-          if (left.length === 0) deps.staff.to(`site:${siteId}`).emit('gateway', { siteId, connected: false });
-        });
+      void gatewayConnected(nsp, deps.cluster, siteId).then((still) => {
+        if (!still) tellStaff(deps, 'gateway', { siteId, connected: false });
+      });
     });
   });
 }
@@ -114,7 +171,7 @@ export async function ingest(deps: GatewayIngestDeps, siteId: string, items: unk
     switch (item.type) {
       case 'event': {
         const room = await deps.ward.apply(item.event);
-        if (room) deps.staff.to(`site:${siteId}`).emit('room', room);
+        if (room) tellStaff(deps, 'room', room);
         break;
       }
       case 'alarm': {

@@ -1,6 +1,7 @@
 import { acknowledgeCommand, deliveredCommand, displayedCommand, resolveCommand } from '@nattevakt/protocol/alarm';
 import type { CommandResult, ReceiptResult } from '@nattevakt/protocol/socket-events';
 import type { Logger } from 'pino';
+import type { AlarmFeed } from '../alarms/alarm-feed.js';
 import type { AlarmService } from '../alarms/alarm-service.js';
 import type { AlarmDeliveryService } from '../alarms/delivery.js';
 import { cookieValue, SESSION_COOKIE } from '../auth/auth-routes.js';
@@ -17,10 +18,18 @@ import type { StaffNamespace } from './socket-types.js';
  */
 export function attachStaffNamespace(
   nsp: StaffNamespace,
-  deps: { alarms: AlarmService; delivery: AlarmDeliveryService; auth: AuthService; metrics: ServerMetrics; logger: Logger },
+  deps: {
+    alarms: AlarmService;
+    feed: AlarmFeed;
+    delivery: AlarmDeliveryService;
+    auth: AuthService;
+    metrics: ServerMetrics;
+    logger: Logger;
+  },
 ): void {
   // Escalation levels 1 and 2 go to every tablet of the site: the board says who was alerted.
-  deps.alarms.onChange((alarm) => nsp.to(`site:${alarm.siteId}`).emit('alarm', alarm));
+  // Each instance tells its own tablets (`local`); the feed brings the other instances' changes.
+  deps.feed.onAlarm((alarm) => nsp.local.to(`site:${alarm.siteId}`).emit('alarm', alarm));
   nsp.use((socket, next) => {
     const token = cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE);
     deps.auth.session(token).then(

@@ -40,7 +40,7 @@ export const wardRoutes: FastifyPluginAsync<{
         site: config.site,
         gatewayConnected: await deps.gatewayConnected(siteId),
         clock: deps.clocks.get(siteId) ?? null,
-        rooms: deps.ward.rooms(siteId),
+        rooms: await deps.ward.rooms(siteId),
         seq: await deps.alarms.currentSeq(),
       };
     },

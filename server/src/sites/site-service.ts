@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-config';
-import type { RelationalDb } from '../stores/relational/database.js';
+import { engineOf, type RelationalDb } from '../stores/relational/database.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export type SiteChangeListener = (config: SiteConfig, origin: 'here' | 'elsewhere') => void;
 
 /**
  * Sites and their configuration (rooms, residents, sensors, supervision plans), owned by the
@@ -10,16 +12,14 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  */
 export class SiteService {
   readonly #sites = new Map<string, SiteConfig>();
-  readonly #listeners = new Set<(config: SiteConfig) => void>();
+  /** Site id → the `updated_at` of the row this instance last read, to notice saves made elsewhere. */
+  readonly #updatedAt = new Map<string, string>();
+  readonly #listeners = new Set<SiteChangeListener>();
 
   constructor(private readonly db: RelationalDb) {}
 
   async load(): Promise<void> {
-    for (const row of await this.db.selectFrom('sites').selectAll().execute()) {
-      const checked = checkSiteConfig(JSON.parse(row.config));
-      if (!checked.ok) throw new Error(`stored configuration of site ${row.id} is invalid: ${checked.errors.join('; ')}`);
-      this.#sites.set(row.id, checked.value);
-    }
+    for (const row of await this.db.selectFrom('sites').selectAll().execute()) this.#remember(row);
   }
 
   list(): SiteConfig[] {
@@ -30,25 +30,73 @@ export class SiteService {
     return this.#sites.get(siteId);
   }
 
-  /** Called with every saved configuration (to push it to the site's gateway). */
-  onChange(listener: (config: SiteConfig) => void): void {
+  /**
+   * Called with every configuration this instance learns: saved here (`origin` 'here') or saved
+   * by another instance and reloaded ('elsewhere'), so each instance pushes it to its own gateways.
+   */
+  onChange(listener: SiteChangeListener): void {
     this.#listeners.add(listener);
   }
 
-  /** Creates or replaces a site's configuration; each save gets the next revision. */
+  /**
+   * Creates or replaces a site's configuration; each save gets the next revision. The revision
+   * comes from the stored row, locked for the transaction on PostgreSQL, so two instances saving
+   * at once cannot hand out the same revision.
+   */
   async save(input: SiteConfig): Promise<SiteConfig> {
     const checked = checkSiteConfig(input);
     if (!checked.ok) throw new Error(`invalid site configuration: ${checked.errors.join('; ')}`);
-    const config: SiteConfig = { ...checked.value, revision: (this.#sites.get(input.site.id)?.revision ?? 0) + 1 };
-    const row = { id: config.site.id, config: JSON.stringify(config), updated_at: new Date().toISOString() };
-    await this.db
-      .insertInto('sites')
-      .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ config: row.config, updated_at: row.updated_at }))
-      .execute();
-    this.#sites.set(config.site.id, config);
-    for (const listener of this.#listeners) listener(config);
+    const row = await this.db.transaction().execute(async (trx) => {
+      let current = trx.selectFrom('sites').select('config').where('id', '=', input.site.id);
+      if (engineOf(trx) === 'postgres') current = current.forUpdate();
+      const stored = await current.executeTakeFirst();
+      const revision = (stored === undefined ? 0 : ((JSON.parse(stored.config) as { revision?: number }).revision ?? 0)) + 1;
+      const config: SiteConfig = { ...checked.value, revision };
+      const values = { id: config.site.id, config: JSON.stringify(config), updated_at: new Date().toISOString() };
+      await trx
+        .insertInto('sites')
+        .values(values)
+        .onConflict((oc) => oc.column('id').doUpdateSet({ config: values.config, updated_at: values.updated_at }))
+        .execute();
+      return values;
+    });
+    const config = this.#remember(row);
+    this.#notify(config, 'here');
     return config;
+  }
+
+  /** Reads one site again from the database (another instance saved it); tells the listeners when it changed. */
+  async reload(siteId: string): Promise<SiteConfig | undefined> {
+    const row = await this.db.selectFrom('sites').selectAll().where('id', '=', siteId).executeTakeFirst();
+    if (row === undefined) return this.#sites.get(siteId);
+    const known = this.#sites.get(siteId);
+    const config = this.#remember(row);
+    if (known?.revision !== config.revision) this.#notify(config, 'elsewhere');
+    return config;
+  }
+
+  /** Reloads every site saved since this instance last read it: the safety net when a message between instances was lost. */
+  async refresh(): Promise<number> {
+    const rows = await this.db.selectFrom('sites').select(['id', 'updated_at']).execute();
+    let changed = 0;
+    for (const row of rows) {
+      if (this.#updatedAt.get(row.id) === row.updated_at) continue;
+      await this.reload(row.id);
+      changed++;
+    }
+    return changed;
+  }
+
+  #remember(row: { id: string; config: string; updated_at: string }): SiteConfig {
+    const checked = checkSiteConfig(JSON.parse(row.config));
+    if (!checked.ok) throw new Error(`stored configuration of site ${row.id} is invalid: ${checked.errors.join('; ')}`);
+    this.#sites.set(row.id, checked.value);
+    this.#updatedAt.set(row.id, row.updated_at);
+    return checked.value;
+  }
+
+  #notify(config: SiteConfig, origin: 'here' | 'elsewhere'): void {
+    for (const listener of this.#listeners) listener(config, origin);
   }
 
   /** Registers (or replaces) the token a site's gateway authenticates with. */

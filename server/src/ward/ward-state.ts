@@ -1,7 +1,9 @@
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { RoomState } from '@nattevakt/protocol/ward';
+import type { Selectable } from 'kysely';
 import type { SiteService } from '../sites/site-service.js';
-import type { RelationalDb } from '../stores/relational/database.js';
+import { engineOf, type RelationalDb } from '../stores/relational/database.js';
+import type { RelationalSchema } from '../stores/relational/schema.js';
 
 interface SensorState {
   /** occupied (bed) or open (door), as 0/1 */
@@ -12,65 +14,89 @@ interface SensorState {
   battery: number | null;
 }
 
+type SensorRow = Selectable<RelationalSchema['sensor_state']>;
+
+const toState = (row: SensorRow): SensorState => ({
+  value: row.value,
+  since: row.since,
+  online: row.online,
+  lastSeen: row.last_seen,
+  battery: row.battery,
+});
+
 /**
- * The live state of every room, derived from sensor events and persisted per sensor, so the
- * board is right after a server restart. `since` moves only when the state changes, so a
- * sensor's heartbeat does not reset "out of bed for N minutes".
+ * The live state of every room, derived from sensor events and kept per sensor in the database,
+ * so the board is right after a server restart and on every instance: it is read from there, not
+ * from this instance's memory, because the site's gateway may be connected to another instance.
+ * `since` moves only when the state changes, so a sensor's heartbeat does not reset "out of bed
+ * for N minutes".
  */
 export class WardState {
-  readonly #sensors = new Map<string, SensorState>();
-
   constructor(
     private readonly db: RelationalDb,
     private readonly sites: SiteService,
   ) {}
 
-  async load(): Promise<void> {
-    for (const row of await this.db.selectFrom('sensor_state').selectAll().execute()) {
-      this.#sensors.set(`${row.site_id}/${row.sensor_id}`, {
-        value: row.value,
-        since: row.since,
-        online: row.online,
-        lastSeen: row.last_seen,
-        battery: row.battery,
-      });
-    }
-  }
-
   /** Applies an event; returns the room's new state when the event belongs to a known room. */
   async apply(event: SensorEvent): Promise<RoomState | null> {
-    const key = `${event.siteId}/${event.sensorId}`;
-    const previous = this.#sensors.get(key);
-    const reading = event.sensorKind === 'bed' ? event.occupied : event.open;
-    const value = reading === undefined ? (previous?.value ?? null) : reading ? 1 : 0;
-    // Events can arrive late (outbox replay): only a newer event moves the state.
-    if (previous !== undefined && Date.parse(previous.lastSeen) > Date.parse(event.time)) return null;
-    const next: SensorState = {
-      value,
-      since: value !== (previous?.value ?? null) ? event.time : (previous?.since ?? event.time),
-      online: event.online === undefined ? (previous?.online ?? null) : event.online ? 1 : 0,
-      lastSeen: event.time,
-      battery: event.battery ?? previous?.battery ?? null,
-    };
-    this.#sensors.set(key, next);
-    const row = {
-      site_id: event.siteId,
-      sensor_id: event.sensorId,
-      value: next.value,
-      since: next.since,
-      online: next.online,
-      last_seen: next.lastSeen,
-      battery: next.battery,
-    };
-    await this.db
-      .insertInto('sensor_state')
-      .values(row)
-      .onConflict((oc) => oc.columns(['site_id', 'sensor_id']).doUpdateSet(row))
-      .execute();
-    return this.room(event.siteId, event.roomId);
+    const applied = await this.db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('sensor_state').selectAll().where('site_id', '=', event.siteId).where('sensor_id', '=', event.sensorId);
+      // Two instances applying events of one sensor at once (a gateway moving between them) take turns.
+      if (engineOf(trx) === 'postgres') query = query.forUpdate();
+      const stored = await query.executeTakeFirst();
+      const previous = stored === undefined ? undefined : toState(stored);
+      const reading = event.sensorKind === 'bed' ? event.occupied : event.open;
+      const value = reading === undefined ? (previous?.value ?? null) : reading ? 1 : 0;
+      // Events can arrive late (outbox replay): only a newer event moves the state.
+      if (previous !== undefined && Date.parse(previous.lastSeen) > Date.parse(event.time)) return false;
+      const next: SensorState = {
+        value,
+        since: value !== (previous?.value ?? null) ? event.time : (previous?.since ?? event.time),
+        online: event.online === undefined ? (previous?.online ?? null) : event.online ? 1 : 0,
+        lastSeen: event.time,
+        battery: event.battery ?? previous?.battery ?? null,
+      };
+      const row = {
+        site_id: event.siteId,
+        sensor_id: event.sensorId,
+        value: next.value,
+        since: next.since,
+        online: next.online,
+        last_seen: next.lastSeen,
+        battery: next.battery,
+      };
+      await trx
+        .insertInto('sensor_state')
+        .values(row)
+        .onConflict((oc) => oc.columns(['site_id', 'sensor_id']).doUpdateSet(row))
+        .execute();
+      return true;
+    });
+    return applied ? this.room(event.siteId, event.roomId) : null;
   }
 
-  room(siteId: string, roomId: string): RoomState | null {
+  async room(siteId: string, roomId: string): Promise<RoomState | null> {
+    const config = this.sites.get(siteId);
+    const ids = config?.sensors.filter((s) => s.roomId === roomId).map((s) => s.id) ?? [];
+    return this.#roomOf(siteId, roomId, await this.#states(siteId, ids));
+  }
+
+  async rooms(siteId: string): Promise<RoomState[]> {
+    const config = this.sites.get(siteId);
+    if (config === undefined) return [];
+    const states = await this.#states(siteId);
+    return config.rooms.map((r) => this.#roomOf(siteId, r.id, states)).filter((r): r is RoomState => r !== null);
+  }
+
+  /** Sensor id → state, of the given sensors of a site (all of them when `ids` is omitted). */
+  async #states(siteId: string, ids?: string[]): Promise<Map<string, SensorState>> {
+    if (ids?.length === 0) return new Map();
+    let query = this.db.selectFrom('sensor_state').selectAll().where('site_id', '=', siteId);
+    if (ids !== undefined) query = query.where('sensor_id', 'in', ids);
+    return new Map((await query.execute()).map((row) => [row.sensor_id, toState(row)]));
+  }
+
+  #roomOf(siteId: string, roomId: string, states: Map<string, SensorState>): RoomState | null {
     const config = this.sites.get(siteId);
     const room = config?.rooms.find((r) => r.id === roomId);
     if (config === undefined || room === undefined) return null;
@@ -78,7 +104,7 @@ export class WardState {
     const sensors = config.sensors.filter((s) => s.roomId === roomId);
     const stateOf = (kind: 'bed' | 'door') => {
       const sensor = sensors.find((s) => s.kind === kind);
-      return sensor ? this.#sensors.get(`${siteId}/${sensor.id}`) : undefined;
+      return sensor ? states.get(sensor.id) : undefined;
     };
     const bed = stateOf('bed');
     const door = stateOf('door');
@@ -90,7 +116,7 @@ export class WardState {
       bed: { occupied: bed?.value == null ? null : bed.value === 1, since: bed?.since ?? null },
       door: { open: door?.value == null ? null : door.value === 1, since: door?.since ?? null },
       sensors: sensors.map((s) => {
-        const state = this.#sensors.get(`${siteId}/${s.id}`);
+        const state = states.get(s.id);
         return {
           id: s.id,
           kind: s.kind,
@@ -100,11 +126,5 @@ export class WardState {
         };
       }),
     };
-  }
-
-  rooms(siteId: string): RoomState[] {
-    const config = this.sites.get(siteId);
-    if (config === undefined) return [];
-    return config.rooms.map((r) => this.room(siteId, r.id)).filter((r): r is RoomState => r !== null);
   }
 }

@@ -1,0 +1,150 @@
+import type { Alarm } from '@nattevakt/protocol/alarm';
+import type { GatewayStatus } from '@nattevakt/protocol/socket-events';
+import type { RoomState, SiteClock } from '@nattevakt/protocol/ward';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Server } from 'socket.io';
+
+/** What one server instance tells the others (Socket.IO server-side events over the Redis adapter). */
+export interface ClusterEvents {
+  /** An alarm changed on the sending instance (the receiver passes it on once; see AlarmFeed). */
+  alarm: (alarm: Alarm) => void;
+  /** A site's configuration was saved on the sending instance: reload it from the database. */
+  site: (siteId: string) => void;
+  /** The site clock a gateway connected to the sending instance reported. */
+  clock: (clock: SiteClock) => void;
+  /** A room's live state changed on the sending instance. */
+  room: (room: RoomState) => void;
+  /** A site's gateway connected to, or left, the sending instance. */
+  gateway: (status: GatewayStatus) => void;
+}
+
+export interface ClusterOptions {
+  /** `redis://[user:password@]host:port[/db]`; `rediss://` for TLS. */
+  url: string;
+  /** Prefix of every Redis key and channel this installation uses, so several can share one Redis. */
+  keyPrefix?: string;
+}
+
+/**
+ * How this server instance reaches the others. With Redis it installs the Socket.IO Redis
+ * Streams adapter (rooms, `fetchSockets`, `disconnectSockets` and connection-state recovery
+ * across instances) and carries `ClusterEvents` as server-side events. Alone (no Redis) every
+ * call is local and `publish` is a no-op.
+ *
+ * Messages between instances are best effort (Redis may restart): whatever must not be missed
+ * is also in the database, and each receiver catches up from there (AlarmFeed, SiteService).
+ */
+export interface Cluster {
+  /** Whether other instances may exist (Redis is configured). */
+  readonly clustered: boolean;
+  publish<E extends keyof ClusterEvents>(event: E, ...args: Parameters<ClusterEvents[E]>): void;
+  /** Messages from the other instances (never this instance's own). */
+  on<E extends keyof ClusterEvents>(event: E, listener: ClusterEvents[E]): void;
+  /** Called each time the link to Redis is back after it was lost. */
+  onReconnect(listener: () => void): void;
+  /** Whether Redis answers a PING within a second; null when there is no Redis. */
+  healthy(): Promise<boolean | null>;
+  close(): Promise<void>;
+}
+
+/** A single instance: nothing to tell anybody. */
+export const standalone: Cluster = {
+  clustered: false,
+  publish: () => {},
+  on: () => {},
+  onReconnect: () => {},
+  healthy: async () => null,
+  close: async () => {},
+};
+
+/** Connects to Redis and installs the Socket.IO Redis Streams adapter on `io` (before namespaces are used). */
+export function redisCluster(io: Server, options: ClusterOptions, logger: Logger): Cluster {
+  const prefix = options.keyPrefix ?? 'nattevakt:';
+  const redis = new Redis(options.url, {
+    // Reconnect quickly and keep trying: while Redis is away, commands wait in ioredis' offline queue.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+    maxRetriesPerRequest: null,
+    connectionName: 'nattevakt-server',
+  });
+  // The adapter sends some commands without awaiting them (PUBLISH of server-side events, SET of
+  // a session): a rejection (this instance closing with commands still queued) must not become
+  // an unhandled rejection, which would end the process. Callers that do await still see it.
+  const client = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const command of ['publish', 'set']) {
+    const send = client[command]?.bind(redis);
+    if (send === undefined) continue;
+    client[command] = (...args: unknown[]) => {
+      const sent = send(...args);
+      sent.catch(() => {});
+      return sent;
+    };
+  }
+  let lost = false;
+  let closed = false;
+  const reconnectListeners: (() => void)[] = [];
+  redis.on('error', (error: Error) => {
+    if (!lost) logger.error({ err: error }, 'redis connection lost; instances cannot reach each other until it is back');
+    lost = true;
+  });
+  redis.on('close', () => {
+    lost = true;
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    logger.warn('redis connection restored');
+    for (const listener of reconnectListeners) listener();
+  });
+  io.adapter(
+    createAdapter(redis, {
+      streamName: `${prefix}socket.io`,
+      channelPrefix: `${prefix}socket.io`,
+      sessionKeyPrefix: `${prefix}sio:session:`,
+      // Each XREAD blocks at most this long, so a closing instance lets go of Redis soon.
+      blockTimeInMs: 1_000,
+    }),
+  );
+  const bus = io as unknown as {
+    serverSideEmit(event: string, ...args: unknown[]): boolean;
+    on(event: string, listener: (...args: unknown[]) => void): void;
+  };
+  return {
+    clustered: true,
+    publish(event, ...args) {
+      if (closed) return;
+      try {
+        bus.serverSideEmit(event, ...args);
+      } catch (error) {
+        logger.error({ err: error, event }, 'could not tell the other instances');
+      }
+    },
+    on(event, listener) {
+      bus.on(event, listener as (...args: unknown[]) => void);
+    },
+    onReconnect(listener) {
+      reconnectListeners.push(listener);
+    },
+    async healthy() {
+      if (redis.status !== 'ready') return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<boolean>((done) => {
+        timer = setTimeout(() => done(false), 1_000);
+      });
+      try {
+        return await Promise.race([redis.ping().then((answer) => answer === 'PONG'), late]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      closed = true;
+      // Closing every namespace's adapter stops the adapter's own Redis clients.
+      await Promise.all([...io._nsps.values()].map((nsp) => nsp.adapter.close()));
+      redis.disconnect();
+    },
+  };
+}
