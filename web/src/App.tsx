@@ -1,33 +1,106 @@
-import { type ReactNode, useEffect, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { canUseBoard, fetchMe, logout, type Me } from './api/auth.js';
+import { fetchMe, logout, type Me } from './api/auth.js';
 import { useWard, WardProvider } from './api/ward-context.js';
 import { Login } from './pages/Login.js';
 import { StartShift } from './pages/StartShift.js';
 import { WardBoard } from './pages/WardBoard.js';
+import { navigate, PAGE_PATHS, pageFor, usePath } from './routing/router.js';
 import { SiteTimeProvider } from './time/site-time.js';
+
+// Only the nurse's board is in the first download: the other pages load when opened.
+const RelativePage = lazy(() => import('./pages/RelativePage.js').then((m) => ({ default: m.RelativePage })));
+const TechnicianPage = lazy(() => import('./pages/TechnicianPage.js').then((m) => ({ default: m.TechnicianPage })));
+const AdminPage = lazy(() => import('./pages/AdminPage.js').then((m) => ({ default: m.AdminPage })));
 
 export function App() {
   // undefined: still asking the server who is logged in.
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [unreachable, setUnreachable] = useState(false);
   useEffect(() => {
     let retry: ReturnType<typeof setTimeout> | undefined;
     const ask = () =>
-      fetchMe().then(setMe, () => {
-        retry = setTimeout(ask, 2000);
-      });
+      fetchMe().then(
+        (found) => {
+          setUnreachable(false);
+          setMe(found);
+        },
+        () => {
+          setUnreachable(true);
+          retry = setTimeout(ask, 2000);
+        },
+      );
     void ask();
     return () => clearTimeout(retry);
   }, []);
-  if (me === undefined) return null;
+  // Opened from the home screen without a server (the service worker's cached shell): say so, never look like a working board.
+  if (me === undefined) return unreachable ? <ServerUnreachable /> : null;
   if (me === null) return <Login onLogin={setMe} />;
-  if (!canUseBoard(me)) return <NoBoard onLogout={() => void logout().then(() => setMe(null))} />;
-  // The ward connection starts only with a session: the socket's handshake carries the cookie.
+  return <Routed me={me} onLogout={() => void logout().then(() => setMe(null))} />;
+}
+
+/** Routing by role: each person lands on their own page and sees only the pages of their role. */
+function Routed({ me, onLogout }: { me: Me; onLogout: () => void }) {
+  const path = usePath();
+  const page = pageFor(me, path);
+  useEffect(() => {
+    if (page !== null && !path.startsWith(PAGE_PATHS[page])) navigate(PAGE_PATHS[page], true);
+  }, [page, path]);
+  useDayOrNight(page === 'relative' ? 'day' : 'night');
+
+  switch (page) {
+    case null:
+      return <NoAccess onLogout={onLogout} />;
+    case 'board':
+      // The ward connection starts only with a session: the socket's handshake carries the cookie.
+      return (
+        <WardProvider receipts>
+          <Shift me={me} onLogout={onLogout} />
+        </WardProvider>
+      );
+    case 'relative':
+      return (
+        <Lazy>
+          <RelativePage me={me} onLogout={onLogout} />
+        </Lazy>
+      );
+    case 'technician':
+      return (
+        <Lazy>
+          <TechnicianPage me={me} onLogout={onLogout} />
+        </Lazy>
+      );
+    case 'admin':
+      return (
+        <Lazy>
+          <AdminPage me={me} onLogout={onLogout} />
+        </Lazy>
+      );
+  }
+}
+
+function Lazy({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
   return (
-    <WardProvider>
-      <Shift me={me} onLogout={() => void logout().then(() => setMe(null))} />
-    </WardProvider>
+    <Suspense
+      fallback={
+        <p className="page-loading" role="status">
+          {t('app.loading')}
+        </p>
+      }
+    >
+      {children}
+    </Suspense>
   );
+}
+
+/** The relatives' page is read in daylight on a phone; everything else is used on a dark ward. */
+function useDayOrNight(theme: 'day' | 'night'): void {
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    document.querySelector('meta[name="theme-color"]')?.setAttribute('content', theme === 'day' ? '#f6f4ef' : '#05070a');
+    document.querySelector('meta[name="color-scheme"]')?.setAttribute('content', theme === 'day' ? 'light' : 'dark');
+  }, [theme]);
 }
 
 function Shift({ me, onLogout }: { me: Me; onLogout: () => void }) {
@@ -36,7 +109,7 @@ function Shift({ me, onLogout }: { me: Me; onLogout: () => void }) {
   return (
     <WardClock>
       {started ? (
-        <WardBoard nurse={me.displayName} onEndShift={() => setStarted(false)} />
+        <WardBoard me={me} onEndShift={() => setStarted(false)} />
       ) : (
         <StartShift me={me} onStart={() => setStarted(true)} onLogout={onLogout} />
       )}
@@ -44,7 +117,7 @@ function Shift({ me, onLogout }: { me: Me; onLogout: () => void }) {
   );
 }
 
-function NoBoard({ onLogout }: { onLogout: () => void }) {
+function NoAccess({ onLogout }: { onLogout: () => void }) {
   const { t } = useTranslation();
   return (
     <div className="start-shift">
@@ -56,6 +129,23 @@ function NoBoard({ onLogout }: { onLogout: () => void }) {
         <button type="button" className="btn btn-large" onClick={onLogout} data-testid="logout">
           {t('start.logout')}
         </button>
+      </div>
+    </div>
+  );
+}
+
+function ServerUnreachable() {
+  const { t } = useTranslation();
+  return (
+    <div className="start-shift">
+      <div className="server-lost" role="alert" data-testid="server-unreachable">
+        <div className="server-lost-head">
+          <span className="server-lost-icon" aria-hidden="true">
+            !
+          </span>
+          <strong className="server-lost-title">{t('connection.lost')}</strong>
+        </div>
+        <p className="server-lost-detail">{t('connection.unreachableAtStart')}</p>
       </div>
     </div>
   );

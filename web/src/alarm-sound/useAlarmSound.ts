@@ -19,6 +19,8 @@ export interface AlarmSoundState {
   ready: boolean;
   /** What would sound now if not paused. */
   demand: SoundPattern | null;
+  /** The pattern sounding now (null while paused or quiet); shown to tests and screen readers as state. */
+  playing: SoundPattern['name'] | null;
   /** Local time (Date.now()) at which the pause ends by itself, or null. */
   pausedUntil: number | null;
   pause: () => void;
@@ -89,7 +91,15 @@ export function useAlarmSound({ openAlarms, linkDown, disconnectedSince, gateway
   const unpause = useCallback(() => setPause(null), []);
   const unlock = useCallback(() => void alarmSound.unlock(), []);
 
-  return { ready, demand, pausedUntil: pause?.until ?? null, pause: pauseSound, unpause, unlock };
+  return {
+    ready,
+    demand,
+    playing: pause || !ready ? null : (demand?.name ?? null),
+    pausedUntil: pause?.until ?? null,
+    pause: pauseSound,
+    unpause,
+    unlock,
+  };
 }
 
 /** True once `since` (Date.now() based) is at least `ms` in the past; false while since is null. */

@@ -42,6 +42,3 @@ export async function login(username: string, password: string): Promise<LoginRe
 export async function logout(): Promise<void> {
   await fetch('/api/auth/logout', { method: 'POST', headers: API_HEADERS, credentials: 'same-origin' }).catch(() => undefined);
 }
-
-/** Roles that may use the ward board. */
-export const canUseBoard = (me: Me) => me.role !== 'relative';

@@ -1,6 +1,8 @@
 import type { AcknowledgeCommand, Alarm, ResolveCommand } from '@nattevakt/protocol/alarm';
 import type { CommandResult, StaffClientToServer, StaffServerToClient } from '@nattevakt/protocol/socket-events';
 import { io, type Socket } from 'socket.io-client';
+import { LocalFeed, loadLocalFeedSettings, saveLocalFeedSettings } from './local-feed.js';
+import { ReceiptSender } from './receipts.js';
 import { fetchAlarmChanges, fetchOpenAlarms, fetchWard } from './rest.js';
 import { WardStore } from './ward-store.js';
 
@@ -12,6 +14,8 @@ export type CommandOutcome = { ok: true; alarm: Alarm } | { ok: false; failure: 
 
 const COMMAND_TIMEOUT_MS = 8000;
 const RESYNC_RETRY_MS = 5000;
+/** A Wi-Fi blip should not open a second connection; a link down this long should. */
+const FALLBACK_AFTER_MS = 2000;
 
 /**
  * The tablet's link to the server: REST for snapshots, Socket.IO `/staff` for live changes.
@@ -25,6 +29,16 @@ export class WardConnection {
   private resyncAgain = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private aborter = new AbortController();
+  private readonly receipts: ReceiptSender | null;
+  private fallbackTimer: ReturnType<typeof setTimeout> | undefined;
+  private feed: LocalFeed | null = null;
+  /** The link was lost since the last successful resync: the next one is a recovery. */
+  private outage = false;
+
+  /** `receipts`: confirm delivery and display of alarms (nurses' tablets; not a technician's screen). */
+  constructor(options: { receipts?: boolean } = {}) {
+    this.receipts = options.receipts ? new ReceiptSender(() => this.socket) : null;
+  }
 
   start(): void {
     if (this.socket) return;
@@ -34,11 +48,15 @@ export class WardConnection {
 
     socket.on('connect', () => {
       this.store.setLink('connected');
+      clearTimeout(this.fallbackTimer);
+      this.fallbackTimer = undefined;
+      this.receipts?.flush();
       if (!socket.recovered) this.requestResync();
+      else if (this.outage) this.endOutage(null);
     });
-    socket.on('connect_error', () => this.store.setLink('disconnected'));
+    socket.on('connect_error', () => this.linkLost());
     socket.on('disconnect', (reason) => {
-      this.store.setLink('disconnected');
+      this.linkLost();
       // After a server-side disconnect the client does not retry by itself; a ward board must.
       if (reason === 'io server disconnect') setTimeout(() => this.socket?.connect(), RESYNC_RETRY_MS);
     });
@@ -54,9 +72,52 @@ export class WardConnection {
   stop(): void {
     this.aborter.abort();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.fallbackTimer);
+    this.fallbackTimer = undefined;
+    this.feed?.stop();
+    this.feed = null;
     this.socket?.disconnect();
     this.socket?.removeAllListeners();
     this.socket = null;
+  }
+
+  /** The alarm is on screen: the read receipt (sent once per alarm). */
+  readonly displayed = (alarmId: string): void => {
+    this.receipts?.shown(alarmId);
+  };
+
+  private linkLost(): void {
+    this.store.setLink('disconnected');
+    this.outage = true;
+    if (this.feed || this.fallbackTimer !== undefined) return;
+    this.fallbackTimer = setTimeout(() => {
+      this.fallbackTimer = undefined;
+      if (this.socket?.connected === false) this.startFallback();
+    }, FALLBACK_AFTER_MS);
+  }
+
+  private startFallback(): void {
+    const settings = loadLocalFeedSettings();
+    if (!settings) {
+      this.store.setFallbackStatus('unconfigured');
+      return;
+    }
+    this.feed = new LocalFeed(
+      settings,
+      (alarms) =>
+        this.store.applyFallbackAlarms(alarms.filter((alarm) => alarm.siteId === (this.store.getSnapshot().site?.id ?? alarm.siteId))),
+      (status) => this.store.setFallbackStatus(status),
+    );
+    this.feed.start();
+  }
+
+  /** The server is back and the tablet has caught up: the fallback is no longer needed. */
+  private endOutage(changes: number | null): void {
+    this.outage = false;
+    this.feed?.stop();
+    this.feed = null;
+    this.store.setFallbackStatus('off');
+    this.store.markRecovered(changes);
   }
 
   acknowledge(command: AcknowledgeCommand): Promise<CommandOutcome> {
@@ -86,6 +147,7 @@ export class WardConnection {
   }
 
   private receiveAlarm(alarm: Alarm): void {
+    this.receipts?.received([alarm]);
     const { seq, alarmsLoaded } = this.store.getSnapshot();
     if (alarm.seq <= seq + 1 || !alarmsLoaded) {
       this.store.applyAlarms([alarm], alarmsLoaded ? alarm.seq : undefined);
@@ -127,14 +189,19 @@ export class WardConnection {
       before.alarmsLoaded ? fetchAlarmChanges(before.seq, signal) : fetchOpenAlarms(signal),
     ]);
     if (signal.aborted) return;
-    if (ward.status === 'fulfilled') this.store.applyWard(ward.value, requestedAt);
+    if (ward.status === 'fulfilled') {
+      this.store.applyWard(ward.value, requestedAt);
+      adoptLocalFeedFromServer(ward.value);
+    }
     if (alarms.status === 'fulfilled') {
       this.store.applyAlarms(alarms.value.alarms, alarms.value.seq, !before.alarmsLoaded);
       this.store.markAlarmsLoaded();
+      this.receipts?.received(alarms.value.alarms);
     }
     const failed = [ward, alarms].find((result) => result.status === 'rejected');
     if (!failed) {
       this.store.setLoadError(null);
+      if (this.outage && this.socket?.connected) this.endOutage(alarms.status === 'fulfilled' ? alarms.value.alarms.length : null);
       return;
     }
     this.store.setLoadError(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
@@ -144,4 +211,10 @@ export class WardConnection {
       if (this.socket?.connected) this.requestResync();
     }, RESYNC_RETRY_MS);
   }
+}
+
+/** Should /api/ward ever carry the gateway feed's address and token, the tablet keeps them for the day the server is gone. */
+function adoptLocalFeedFromServer(view: object): void {
+  const feed = (view as { localFeed?: { url?: unknown; token?: unknown } }).localFeed;
+  if (feed && typeof feed.url === 'string' && typeof feed.token === 'string') saveLocalFeedSettings({ url: feed.url, token: feed.token });
 }

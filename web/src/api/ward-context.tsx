@@ -5,8 +5,8 @@ import type { WardSnapshot } from './ward-store.js';
 const WardContext = createContext<WardConnection | null>(null);
 
 /** Owns the one connection of this tablet; the start screen and the board share it. */
-export function WardProvider({ children }: { children: ReactNode }) {
-  const [connection] = useState(() => new WardConnection());
+export function WardProvider({ children, receipts = false }: { children: ReactNode; receipts?: boolean }) {
+  const [connection] = useState(() => new WardConnection({ receipts }));
   useEffect(() => {
     connection.start();
     return () => connection.stop();

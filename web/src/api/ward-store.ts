@@ -2,6 +2,7 @@ import type { Alarm } from '@nattevakt/protocol/alarm';
 import type { GatewayStatus } from '@nattevakt/protocol/socket-events';
 import type { RoomState, SiteClock, WardView } from '@nattevakt/protocol/ward';
 import { type ClockReading, snapshotClockWins } from '../time/site-clock.js';
+import { type FallbackStatus, type LocalAlarm, localToAlarm } from './local-feed.js';
 
 /** The link to the server as the tablet sees it; `connecting` only before the first answer. */
 export type ServerLink = 'connecting' | 'connected' | 'disconnected';
@@ -21,6 +22,10 @@ export interface WardSnapshot {
   /** Local wall-clock time (Date.now()) at which the link was lost, for the technical alarm. */
   disconnectedSince: number | null;
   loadError: string | null;
+  /** The gateway's local feed, used only while the server is gone. */
+  fallback: { status: FallbackStatus; alarms: readonly LocalAlarm[] };
+  /** The last time the link came back after an outage, and how many alarm changes the resync brought. */
+  recovered: { at: number; changes: number | null } | null;
 }
 
 /** How many resolved alarms to keep for the night's history. */
@@ -37,6 +42,8 @@ const initial: WardSnapshot = {
   link: 'connecting',
   disconnectedSince: null,
   loadError: null,
+  fallback: { status: 'off', alarms: [] },
+  recovered: null,
 };
 
 /**
@@ -150,7 +157,36 @@ export class WardStore {
   setLoadError(message: string | null): void {
     if (message !== this.snapshot.loadError) this.update({ loadError: message });
   }
+
+  setFallbackStatus(status: FallbackStatus): void {
+    if (status === this.snapshot.fallback.status) return;
+    // Alarms shown from the feed stay until the server is back: an unreachable gateway does not make them go away.
+    this.update({ fallback: { status, alarms: status === 'off' ? [] : this.snapshot.fallback.alarms } });
+  }
+
+  applyFallbackAlarms(alarms: readonly LocalAlarm[]): void {
+    this.update({ fallback: { ...this.snapshot.fallback, alarms } });
+  }
+
+  markRecovered(changes: number | null): void {
+    this.update({ recovered: { at: Date.now(), changes } });
+  }
 }
+
+/**
+ * Every alarm the board should show: the server's, plus those only the gateway's local feed
+ * knows (raised while the server was gone). The server's version of an alarm always wins.
+ */
+export function knownAlarms(snapshot: WardSnapshot): Alarm[] {
+  const all = [...snapshot.alarms.values()];
+  for (const local of snapshot.fallback.alarms) {
+    if (!snapshot.alarms.has(local.id)) all.push(localToAlarm(local, snapshot.rooms));
+  }
+  return all;
+}
+
+/** An alarm shown from the gateway's feed only: the server has not confirmed it, commands cannot reach it. */
+export const fromGatewayOnly = (alarm: Alarm) => alarm.seq === 0;
 
 function pruneResolved(alarms: Map<string, Alarm>): Map<string, Alarm> {
   const resolved = [...alarms.values()].filter((alarm) => alarm.status === 'resolved');

@@ -1,9 +1,10 @@
 import type { Alarm, Outcome } from '@nattevakt/protocol/alarm';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { explainAlarm, ruleTitle } from '../alarms/explain.js';
 import type { CommandOutcome } from '../api/ward-connection.js';
 import { useWardConnection } from '../api/ward-context.js';
+import { fromGatewayOnly } from '../api/ward-store.js';
 import { minutesSince } from '../time/format.js';
 import { useSiteTime } from '../time/site-time.js';
 import { ResolveChoices } from './ResolveChoices.js';
@@ -42,10 +43,20 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
     run(() => connection.resolve({ alarmId: alarm.id, by: nurse, outcome, ...(note ? { note } : {}) }), onCloseOutcome);
 
   const minutesAgo = minutesSince(alarm.raisedAt, now) ?? 0;
+  const gatewayOnly = fromGatewayOnly(alarm);
+  useReadReceipt(gatewayOnly ? null : alarm.id, connection.displayed);
   const classes = ['alarm-card', `priority-${alarm.priority}`, `status-${alarm.status}`];
+  if (gatewayOnly) classes.push('from-gateway');
 
   return (
-    <article className={classes.join(' ')} data-testid={`alarm-${alarm.id}`} data-status={alarm.status} data-priority={alarm.priority}>
+    <article
+      className={classes.join(' ')}
+      data-testid={`alarm-${alarm.id}`}
+      data-status={alarm.status}
+      data-priority={alarm.priority}
+      data-source={gatewayOnly ? 'gateway' : 'server'}
+      data-escalation={alarm.escalationLevel}
+    >
       <div className="alarm-head">
         <span className="alarm-priority">
           <span aria-hidden="true">{t(`priority.${alarm.priority}.marker`)}</span> {t(`priority.${alarm.priority}.label`)}
@@ -54,6 +65,17 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
           {t('alarm.raisedAt', { time: format(alarm.raisedAt) })} · {t('alarm.minutesAgo', { minutes: minutesAgo })}
         </span>
       </div>
+      {alarm.escalationLevel > 0 && (
+        <p className={`alarm-escalated escalated-${alarm.escalationLevel}`} data-testid={`escalated-${alarm.id}`}>
+          {t(`escalation.level${alarm.escalationLevel === 1 ? 1 : 2}`)}
+          {alarm.escalatedAt !== null && !simulated && ` · ${t('alarm.at', { time: format(alarm.escalatedAt) })}`}
+        </p>
+      )}
+      {gatewayOnly && (
+        <p className="alarm-gateway-only" data-testid={`gateway-only-${alarm.id}`}>
+          {t('fallback.alarmFromGateway')}
+        </p>
+      )}
       <h3 className="alarm-where">
         {alarm.roomName} · {alarm.residentName}
       </h3>
@@ -72,14 +94,19 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
           {alarm.acknowledgedAt !== null && !simulated && ` · ${t('alarm.at', { time: format(alarm.acknowledgedAt) })}`}
         </p>
       ) : (
-        <p className="alarm-unanswered">{t('alarm.unanswered')}</p>
+        <p className="alarm-unanswered">
+          {t('alarm.unanswered')}
+          {alarm.nextEscalationAt !== null && !simulated && ` · ${t('escalation.next', { time: format(alarm.nextEscalationAt) })}`}
+        </p>
       )}
       {error !== null && (
         <p className="command-error" role="alert" data-testid={`error-${alarm.id}`}>
           {error}
         </p>
       )}
-      {choosingOutcome ? (
+      {gatewayOnly ? (
+        <p className="alarm-no-commands">{t('fallback.noCommands')}</p>
+      ) : choosingOutcome ? (
         <ResolveChoices busy={busy} onChoose={resolve} onCancel={onCloseOutcome} />
       ) : (
         <div className="alarm-actions">
@@ -95,4 +122,17 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
       )}
     </article>
   );
+}
+
+/** Sends the read receipt once the card is on a visible screen (not while the tablet sleeps in a background tab). */
+function useReadReceipt(alarmId: string | null, displayed: (alarmId: string) => void): void {
+  useEffect(() => {
+    if (alarmId === null) return;
+    const confirm = () => {
+      if (document.visibilityState === 'visible') displayed(alarmId);
+    };
+    confirm();
+    document.addEventListener('visibilitychange', confirm);
+    return () => document.removeEventListener('visibilitychange', confirm);
+  }, [alarmId, displayed]);
 }

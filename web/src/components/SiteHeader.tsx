@@ -1,18 +1,20 @@
 import { useTranslation } from 'react-i18next';
 import type { AlarmSoundState } from '../alarm-sound/useAlarmSound.js';
+import type { Me } from '../api/auth.js';
 import { useWard } from '../api/ward-context.js';
 import { formatClock } from '../time/format.js';
 import { useSiteTime } from '../time/site-time.js';
 import { LanguageToggle } from './LanguageToggle.js';
+import { PageNav } from './PageNav.js';
 import { SoundControl } from './SoundControl.js';
 
 interface Props {
-  nurse: string;
+  me: Me;
   sound: AlarmSoundState;
   onEndShift: () => void;
 }
 
-export function SiteHeader({ nurse, sound, onEndShift }: Props) {
+export function SiteHeader({ me, sound, onEndShift }: Props) {
   const { t } = useTranslation();
   const ward = useWard();
   const { now, timeZone } = useSiteTime();
@@ -48,10 +50,11 @@ export function SiteHeader({ nurse, sound, onEndShift }: Props) {
         <SoundControl sound={sound} />
         <button type="button" className="btn btn-quiet nurse-button" data-testid="end-shift" onClick={onEndShift}>
           <span className="nurse-name" data-testid="current-nurse">
-            {nurse}
+            {me.displayName}
           </span>
           <span className="nurse-switch">{t('header.switchNurse')}</span>
         </button>
+        <PageNav me={me} current="board" />
         <LanguageToggle />
       </div>
     </header>

@@ -5,7 +5,10 @@ import { alarmsOfSite, isOpen } from '../alarms/order.js';
 import type { Me } from '../api/auth.js';
 import { useWard } from '../api/ward-context.js';
 import { ConnectionBanner } from '../components/ConnectionBanner.js';
+import { InstallHint } from '../components/InstallHint.js';
 import { LanguageToggle } from '../components/LanguageToggle.js';
+import { LocalFeedSettingsForm } from '../components/LocalFeedSettingsForm.js';
+import { PageNav } from '../components/PageNav.js';
 import { keepScreenOn } from '../shift/wake-lock.js';
 
 /**
@@ -30,6 +33,7 @@ export function StartShift({ me, onStart, onLogout }: { me: Me; onStart: () => v
     <div className="start-shift">
       <ConnectionBanner />
       <div className="start-top">
+        <PageNav me={me} current="board" />
         <LanguageToggle />
       </div>
       <form className="start-card" onSubmit={start}>
@@ -51,6 +55,10 @@ export function StartShift({ me, onStart, onLogout }: { me: Me; onStart: () => v
           {t('start.logout')}
         </button>
       </form>
+      <div className="start-extras">
+        <InstallHint />
+        <LocalFeedSettingsForm />
+      </div>
     </div>
   );
 }

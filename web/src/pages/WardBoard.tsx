@@ -2,23 +2,28 @@ import { useEffect, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useAlarmSound } from '../alarm-sound/useAlarmSound.js';
 import { alarmsOfSite, openAlarmsInOrder, resolvedAlarmsInOrder } from '../alarms/order.js';
+import type { Me } from '../api/auth.js';
 import { useWard } from '../api/ward-context.js';
+import { knownAlarms } from '../api/ward-store.js';
 import { AlarmOverlay } from '../components/AlarmOverlay.js';
 import { ConnectionBanner } from '../components/ConnectionBanner.js';
 import { NightHistory } from '../components/NightHistory.js';
 import { RoomGrid } from '../components/RoomGrid.js';
 import { SiteHeader } from '../components/SiteHeader.js';
+import { UnprotectedPanel } from '../components/UnprotectedPanel.js';
 
-export function WardBoard({ nurse, onEndShift }: { nurse: string; onEndShift: () => void }) {
+export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }) {
   const { t } = useTranslation();
   const ward = useWard();
   const siteId = ward.site?.id;
-  const ours = useMemo(() => alarmsOfSite(ward.alarms.values(), siteId), [ward.alarms, siteId]);
+  // Server alarms plus, while the server is gone, those only the gateway's feed knows.
+  const ours = useMemo(() => alarmsOfSite(knownAlarms(ward), siteId), [ward, siteId]);
   const open = useMemo(() => openAlarmsInOrder(ours), [ours]);
   const resolved = useMemo(() => resolvedAlarmsInOrder(ours), [ours]);
+  const linkDown = ward.link === 'disconnected';
   const sound = useAlarmSound({
     openAlarms: open,
-    linkDown: ward.link === 'disconnected',
+    linkDown,
     disconnectedSince: ward.disconnectedSince,
     gatewayDown: ward.link === 'connected' && ward.gatewayConnected === false,
   });
@@ -26,25 +31,28 @@ export function WardBoard({ nurse, onEndShift }: { nurse: string; onEndShift: ()
 
   // The tab title shows open alarms too, for a board left in a background tab on a PC.
   useEffect(() => {
-    document.title = open.length > 0 ? t('app.titleWithAlarms', { count: open.length }) : t('app.name');
-  }, [open.length, t]);
+    document.title = linkDown ? t('app.titleOffline') : open.length > 0 ? t('app.titleWithAlarms', { count: open.length }) : t('app.name');
+  }, [open.length, linkDown, t]);
 
   const classes = ['ward-board'];
   if (open.length > 0) classes.push('with-alarms');
   if (highUnanswered) classes.push('high-alarm');
+  if (linkDown) classes.push('link-lost');
 
   return (
-    <div className={classes.join(' ')}>
-      <SiteHeader nurse={nurse} sound={sound} onEndShift={onEndShift} />
+    <div className={classes.join(' ')} data-testid="ward-board" data-sound={sound.playing ?? 'none'}>
+      <SiteHeader me={me} sound={sound} onEndShift={onEndShift} />
       <ConnectionBanner />
       <main className="board-main">
         <section className="board-rooms" aria-label={t('room.gridLabel')}>
           <RoomGrid rooms={ward.rooms} openAlarms={open} />
+          <UnprotectedPanel />
           <NightHistory alarms={resolved} />
         </section>
-        <AlarmOverlay alarms={open} nurse={nurse} />
+        <AlarmOverlay alarms={open} nurse={me.displayName} />
       </main>
       {highUnanswered && <div className="alarm-frame" aria-hidden="true" />}
+      {linkDown && !highUnanswered && <div className="alarm-frame alarm-frame-technical" aria-hidden="true" />}
     </div>
   );
 }

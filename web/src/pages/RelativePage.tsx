@@ -1,0 +1,12 @@
+import type { Me } from '../api/auth.js';
+
+export function RelativePage({ me, onLogout }: { me: Me; onLogout: () => void }) {
+  return (
+    <main>
+      <p>{me.displayName}</p>
+      <button type="button" onClick={onLogout}>
+        logout
+      </button>
+    </main>
+  );
+}
