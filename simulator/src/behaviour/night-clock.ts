@@ -62,6 +62,13 @@ export class NightClock {
     return { date: local.toFormat('yyyy-MM-dd'), time: local.toFormat('HH:mm') };
   }
 
+  /** Whether the wall-clock time of this instant occurs twice tonight (the hour repeated when DST ends). */
+  isAmbiguous(instant: number): boolean {
+    const wall = (at: number) => DateTime.fromMillis(at, { zone: this.zone }).toFormat('HH:mm');
+    const here = wall(instant);
+    return wall(instant - 3_600_000) === here || wall(instant + 3_600_000) === here;
+  }
+
   /** The next night, for a loop that plays night after night. */
   next(): NightClock {
     return new NightClock(this.#evening.plus({ days: 1 }).toFormat('yyyy-MM-dd'), this.zone);

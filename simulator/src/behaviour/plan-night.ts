@@ -15,6 +15,8 @@ export interface PlanNightOptions {
   /** Local wall-clock time HH:MM; from 12:00 it is the evening, before 12:00 the morning after. */
   from: string;
   to: string;
+  /** The span as exact instants, replacing `from` and `to` (a scenario's times may carry seconds or an offset). */
+  span?: { from: number; to: number };
   /** Profile by resident id, replacing the one the ward mix would give. */
   profiles?: Readonly<Record<string, ProfileName>>;
   /**
@@ -39,6 +41,7 @@ export interface ResidentDirections {
   wakeUp?: number;
   restlessNight?: boolean;
   extraTurns?: { at: number; seconds: number }[];
+  doorOpenings?: { open: number; close: number; note?: string }[];
 }
 
 /**
@@ -50,8 +53,8 @@ export interface ResidentDirections {
 export function planNight(config: SiteConfig, options: PlanNightOptions): ScheduledMessage[] {
   if (!Number.isSafeInteger(options.seed)) throw new RangeError(`seed must be an integer, got ${options.seed}`);
   const clock = new NightClock(options.night, config.site.timezone);
-  const from = clock.at(options.from);
-  const to = clock.at(options.to);
+  const from = options.span?.from ?? clock.at(options.from);
+  const to = options.span?.to ?? clock.at(options.to);
   if (to <= from) {
     throw new RangeError(
       `to (${options.to}) must come after from (${options.from}): times from 12:00 are the evening of ${options.night}, earlier times the morning after`,
@@ -80,6 +83,7 @@ export function planNight(config: SiteConfig, options: PlanNightOptions): Schedu
         ...(told.wakeUp !== undefined ? { wakeUp: told.wakeUp } : {}),
         ...(told.restlessNight !== undefined ? { restlessNight: told.restlessNight } : {}),
         ...(told.extraTurns !== undefined ? { extraTurns: told.extraTurns } : {}),
+        ...(told.doorOpenings !== undefined ? { doorOpenings: told.doorOpenings } : {}),
       }),
     );
   }

@@ -65,6 +65,8 @@ export interface ResidentNightInput {
   falls?: boolean;
   /** More turning over than the profile's (a restless spell a scenario describes). */
   extraTurns?: { at: number; seconds: number }[];
+  /** The room door opened while the resident stays in bed (a visitor, staff, the resident reaching for it). */
+  doorOpenings?: { open: number; close: number; note?: string }[];
 }
 
 /** A scenario's background night: everyone asleep through the night window. */
@@ -178,8 +180,8 @@ export function simulateResidentNight(input: ResidentNightInput): ResidentNight 
   bed.sort((a, b) => a.at - b.at);
 
   const door: SensorChange[] = [];
-  for (const exit of exits) {
-    for (const opening of exit.doorOpenings) door.push(change(opening.open, true, opening.note), change(opening.close, false));
+  for (const opening of [...exits.flatMap((exit) => exit.doorOpenings), ...(input.doorOpenings ?? [])]) {
+    door.push(change(opening.open, true, opening.note), change(opening.close, false));
   }
   door.sort((a, b) => a.at - b.at);
 
