@@ -2,6 +2,7 @@ import type { AlarmDecision, RuleId } from '../alarm.js';
 import type { SensorEvent } from '../sensor-event.js';
 import type { Resident, SensorConfig, SiteConfig } from '../site-config.js';
 import { bedExit } from './bed-exit.js';
+import { DeadlineQueue, type Scheduled } from './deadline-queue.js';
 import { doorLeftOpen } from './door-left-open.js';
 import { doorOpenAtNight } from './door-open-at-night.js';
 import { notInBedBy } from './not-in-bed-by.js';
@@ -14,6 +15,7 @@ import { technicalSettings } from './technical/settings.js';
 import { tamper } from './technical/tamper.js';
 import type {
   CareContext,
+  CareDeadlineContext,
   CareRule,
   Deadline,
   ResidentState,
@@ -21,6 +23,7 @@ import type {
   RuleOutput,
   SensorState,
   TechnicalContext,
+  TechnicalDeadlineContext,
   TechnicalRule,
 } from './types.js';
 
@@ -44,6 +47,12 @@ export interface RuleEngineOptions {
    * that rule alone; the gateway runs them all.
    */
   rules?: readonly RuleId[];
+  /**
+   * Evaluates every resident and sensor on every call, as the engine did before its deadline
+   * index: the reference the index is tested against (and a fallback for a suspected index bug).
+   * Same decisions, O(site) per call.
+   */
+  fullScan?: boolean;
 }
 
 const emptyResidentState = (): ResidentState => ({
@@ -55,13 +64,21 @@ const emptyResidentState = (): ResidentState => ({
 
 const emptySensorState = (): SensorState => ({ watchedSince: null, heard: null, online: null, value: null, changes: [], open: new Map() });
 
-interface ResidentEntry {
+interface ResidentEntry extends Scheduled {
+  kind: 'resident';
+  /** Evaluation order within a call: residents in configuration order, then sensors. */
+  rank: number;
+  /** The last call that took it for evaluation. */
+  takenIn: number;
   resident: Resident;
   state: ResidentState;
 }
 
 /** A sensor, what the engine knows about it, and whom it watches (worked out once per configuration). */
-interface SensorEntry {
+interface SensorEntry extends Scheduled {
+  kind: 'sensor';
+  rank: number;
+  takenIn: number;
   sensor: SensorConfig;
   state: SensorState;
   /** The residents whose care rules see its events: its own resident, or everyone in its room. */
@@ -71,16 +88,33 @@ interface SensorEntry {
   settings: ResolvedTechnicalSettings;
 }
 
+type Entry = ResidentEntry | SensorEntry;
+
+const byRank = (a: Entry, b: Entry) => a.rank - b.rank;
+
 /**
  * The pure, deterministic night-watch rule engine. Time comes in with every call (`now` on the
  * site clock), so the same code decides live on the gateway and replays a recorded night.
  * Care rules are judged per resident by their supervision plan; technical rules per sensor.
+ *
+ * Deadline index: every resident and sensor sits in a min-heap under its earliest rule deadline.
+ * A call evaluates only what is due by `now` plus what its event touches (the event's sensor and
+ * the residents it watches), in the order a full pass would (residents in configuration order,
+ * then sensors), so alarm ids and outputs are exactly those of evaluating everything. This relies
+ * on the rule contract (types.ts): `onTick` acts only at or after `deadline`, and what it can act
+ * on without a deadline (flapping's count) changes only with an event of that sensor. The first
+ * call after a configuration change evaluates everything once, as before.
  */
 export class RuleEngine {
   #config: SiteConfig;
   #residents = new Map<string, ResidentEntry>();
   #sensors = new Map<string, SensorEntry>();
   #lastNow: number | null = null;
+  readonly #queue = new DeadlineQueue<Entry>();
+  /** The next call evaluates every resident and sensor (after start and after a configuration change). */
+  #evaluateAll = true;
+  /** Counts calls that take touched entries, to take each entry once. */
+  #calls = 0;
   readonly #care: readonly CareRule[];
   readonly #technical: readonly TechnicalRule[];
   readonly #options: RuleEngineOptions;
@@ -104,9 +138,24 @@ export class RuleEngine {
     const residents = new Map<string, ResidentEntry>();
     const byRoom = new Map<string, ResidentEntry[]>();
     for (const resident of config.residents) {
-      const entry = { resident, state: this.#residents.get(resident.id)?.state ?? emptyResidentState() };
+      const entry: ResidentEntry = {
+        kind: 'resident',
+        rank: 0,
+        takenIn: 0,
+        due: null,
+        queueIndex: -1,
+        resident,
+        state: this.#residents.get(resident.id)?.state ?? emptyResidentState(),
+      };
       residents.set(resident.id, entry);
-      byRoom.set(resident.roomId, [...(byRoom.get(resident.roomId) ?? []), entry]);
+    }
+    // Ranks and rooms follow the map (a duplicated id keeps its first place and its last entry), as a full pass iterates.
+    let rank = 0;
+    for (const entry of residents.values()) {
+      entry.rank = rank++;
+      const room = byRoom.get(entry.resident.roomId);
+      if (room === undefined) byRoom.set(entry.resident.roomId, [entry]);
+      else room.push(entry);
     }
     const sensors = new Map<string, SensorEntry>();
     for (const sensor of config.sensors) {
@@ -114,6 +163,11 @@ export class RuleEngine {
       const room = byRoom.get(sensor.roomId) ?? [];
       const watched = sensor.residentId === undefined ? room : own ? [own] : [];
       sensors.set(sensor.id, {
+        kind: 'sensor',
+        rank: 0,
+        takenIn: 0,
+        due: null,
+        queueIndex: -1,
         sensor,
         state: this.#sensors.get(sensor.id)?.state ?? emptySensorState(),
         residents: watched,
@@ -124,8 +178,14 @@ export class RuleEngine {
         ),
       });
     }
+    for (const entry of sensors.values()) entry.rank = rank++;
     this.#residents = residents;
     this.#sensors = sensors;
+    // Plans and thresholds may have changed for everyone: evaluate everything once, and index afresh.
+    this.#evaluateAll = true;
+    this.#queue.clear();
+    for (const entry of residents.values()) this.#schedule(entry);
+    for (const entry of sensors.values()) this.#schedule(entry);
   }
 
   sensor(sensorId: string): SensorConfig | undefined {
@@ -153,6 +213,7 @@ export class RuleEngine {
     for (const entry of this.#sensors.values()) {
       entry.state.watchedSince = now;
       entry.state.heard = null;
+      this.#schedule(entry);
     }
   }
 
@@ -163,37 +224,104 @@ export class RuleEngine {
 
   /** Feeds one normalized event; `now` is the site-clock time the event is decided at. */
   onEvent(event: SensorEvent, now: number): RuleOutput {
-    // Deadlines that passed before this event are decided first: an "in bed" that arrives after
-    // the out-of-bed deadline but before the timer fired must not swallow the alarm.
-    const output = this.onTick(now);
     const entry = this.#sensors.get(event.sensorId);
-    if (entry === undefined) return output;
-    for (const resident of entry.residents) {
-      const ctx = this.#careContext(resident, now, output);
-      for (const rule of this.#care) rule.onEvent(ctx, event);
-      this.#applyResidentState(resident.state, event, now);
-      for (const rule of this.#care) rule.onTick(ctx);
+    // Deadlines that passed before this event are decided first: an "in bed" that arrives after
+    // the out-of-bed deadline but before the timer fired must not swallow the alarm. The touched
+    // residents and sensor are evaluated in that pass too, as a full pass would.
+    const output: RuleOutput = { raised: [], cleared: [] };
+    const due = this.#takeDue(now, entry);
+    try {
+      this.#tick(due, now, output);
+      if (entry === undefined) return output;
+      for (const resident of entry.residents) {
+        const ctx = this.#careContext(resident, now, output);
+        for (const rule of this.#care) rule.onEvent(ctx, event);
+        this.#applyResidentState(resident.state, event, now);
+        for (const rule of this.#care) rule.onTick(ctx);
+      }
+      const ctx = this.#technicalContext(entry, now, output);
+      for (const rule of this.#technical) rule.onEvent(ctx, event);
+      this.#applySensorState(entry, event, now);
+      for (const rule of this.#technical) rule.onTick(ctx);
+      return output;
+    } finally {
+      // Even if a rule threw: nothing taken out of the queue may be lost from it.
+      for (const evaluated of due) this.#schedule(evaluated);
     }
-    const ctx = this.#technicalContext(entry, now, output);
-    for (const rule of this.#technical) rule.onEvent(ctx, event);
-    this.#applySensorState(entry, event, now);
-    for (const rule of this.#technical) rule.onTick(ctx);
-    return output;
   }
 
   /** Lets time pass: raises (and, for time-based conditions, clears) what has become due. */
   onTick(now: number): RuleOutput {
-    this.#lastNow = now;
     const output: RuleOutput = { raised: [], cleared: [] };
-    for (const resident of this.#residents.values()) {
-      const ctx = this.#careContext(resident, now, output);
-      for (const rule of this.#care) rule.onTick(ctx);
+    const due = this.#takeDue(now, undefined);
+    try {
+      this.#tick(due, now, output);
+      return output;
+    } finally {
+      for (const evaluated of due) this.#schedule(evaluated);
     }
-    for (const sensor of this.#sensors.values()) {
-      const ctx = this.#technicalContext(sensor, now, output);
-      for (const rule of this.#technical) rule.onTick(ctx);
+  }
+
+  /**
+   * Takes out of the queue what a call at `now` evaluates: what is due, and what `touched` (an
+   * event's sensor) concerns, in full-pass order. The caller reschedules them when done.
+   */
+  #takeDue(now: number, touched: SensorEntry | undefined): Entry[] {
+    this.#lastNow = now;
+    const due: Entry[] = [];
+    if (this.#evaluateAll || this.#options.fullScan === true) {
+      this.#evaluateAll = false;
+      this.#queue.clear();
+      for (const entry of this.#residents.values()) due.push(entry);
+      for (const entry of this.#sensors.values()) due.push(entry);
+      return due;
     }
-    return output;
+    this.#queue.takeDue(now, due);
+    if (touched !== undefined) {
+      const call = ++this.#calls;
+      for (const entry of due) entry.takenIn = call;
+      for (const entry of [...touched.residents, touched]) {
+        if (entry.takenIn === call) continue;
+        entry.takenIn = call;
+        this.#queue.set(entry, null);
+        due.push(entry);
+      }
+    }
+    if (due.length > 1) due.sort(byRank);
+    return due;
+  }
+
+  /** Runs `onTick` of every rule for the given entries, in their order. */
+  #tick(due: readonly Entry[], now: number, output: RuleOutput): void {
+    for (const entry of due) {
+      if (entry.kind === 'resident') {
+        const ctx = this.#careContext(entry, now, output);
+        for (const rule of this.#care) rule.onTick(ctx);
+      } else {
+        const ctx = this.#technicalContext(entry, now, output);
+        for (const rule of this.#technical) rule.onTick(ctx);
+      }
+    }
+  }
+
+  /** Puts an entry in the queue under its earliest rule deadline (as of the last call), or out of it. */
+  #schedule(entry: Entry): void {
+    const lastNow = this.#lastNow;
+    let next: number | null = null;
+    if (entry.kind === 'resident') {
+      const ctx: CareDeadlineContext = { config: this.#config, resident: entry.resident, state: entry.state, lastNow };
+      for (const rule of this.#care) {
+        const at = rule.deadline(ctx);
+        if (at !== null && (next === null || at < next)) next = at;
+      }
+    } else {
+      const ctx: TechnicalDeadlineContext = { sensor: entry.sensor, settings: entry.settings, state: entry.state, lastNow };
+      for (const rule of this.#technical) {
+        const at = rule.deadline(ctx);
+        if (at !== null && (next === null || at < next)) next = at;
+      }
+    }
+    this.#queue.set(entry, next);
   }
 
   /**
@@ -220,6 +348,7 @@ export class RuleEngine {
 
   /** The earliest site-clock instant at which `onTick` will act, or null. A tick at that instant always consumes it. */
   nextDeadline(): number | null {
+    if (this.#options.fullScan !== true) return this.#queue.peek();
     let next: number | null = null;
     for (const { at } of this.deadlines()) if (next === null || at < next) next = at;
     return next;

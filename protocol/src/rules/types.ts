@@ -67,7 +67,9 @@ export interface CareDeadlineContext {
 /**
  * One care rule, judged per resident by their supervision plan. `onEvent` sees every event for the
  * resident with the state before it; `onTick` lets time pass; `deadline` says when `onTick` must
- * run next, and a tick at that instant always acts on it (raises, clears or moves on).
+ * run next, and a tick at that instant always acts on it (raises, clears or moves on). Before its
+ * deadline a tick must decide nothing: the engine's deadline index ticks a resident only when due
+ * or touched by an event (engine-index.test.ts checks this against a full pass).
  */
 export interface CareRule {
   readonly id: CareRuleId;
