@@ -34,6 +34,8 @@ export class WardConnection {
   private feed: LocalFeed | null = null;
   /** The link was lost since the last successful resync: the next one is a recovery. */
   private outage = false;
+  /** The alarm seq the tablet had when the link was lost, to tell how much the outage hid. */
+  private seqAtOutage = 0;
 
   /** `receipts`: confirm delivery and display of alarms (nurses' tablets; not a technician's screen). */
   constructor(options: { receipts?: boolean } = {}) {
@@ -51,8 +53,8 @@ export class WardConnection {
       clearTimeout(this.fallbackTimer);
       this.fallbackTimer = undefined;
       this.receipts?.flush();
-      if (!socket.recovered) this.requestResync();
-      else if (this.outage) this.endOutage(null);
+      // After an outage always ask REST too: recovery replays packets only while the same server process lived.
+      if (!socket.recovered || this.outage) this.requestResync();
     });
     socket.on('connect_error', () => this.linkLost());
     socket.on('disconnect', (reason) => {
@@ -88,6 +90,7 @@ export class WardConnection {
 
   private linkLost(): void {
     this.store.setLink('disconnected');
+    if (!this.outage) this.seqAtOutage = this.store.getSnapshot().seq;
     this.outage = true;
     if (this.feed || this.fallbackTimer !== undefined) return;
     this.fallbackTimer = setTimeout(() => {
@@ -112,8 +115,10 @@ export class WardConnection {
   }
 
   /** The server is back and the tablet has caught up: the fallback is no longer needed. */
-  private endOutage(changes: number | null): void {
+  private endOutage(): void {
     this.outage = false;
+    // Whether they came replayed by Socket.IO or fetched over REST: alarm versions newer than the outage.
+    const changes = [...this.store.getSnapshot().alarms.values()].filter((alarm) => alarm.seq > this.seqAtOutage).length;
     this.feed?.stop();
     this.feed = null;
     this.store.setFallbackStatus('off');
@@ -201,7 +206,7 @@ export class WardConnection {
     const failed = [ward, alarms].find((result) => result.status === 'rejected');
     if (!failed) {
       this.store.setLoadError(null);
-      if (this.outage && this.socket?.connected) this.endOutage(alarms.status === 'fulfilled' ? alarms.value.alarms.length : null);
+      if (this.outage && this.socket?.connected) this.endOutage();
       return;
     }
     this.store.setLoadError(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));

@@ -25,7 +25,7 @@ export interface WardSnapshot {
   /** The gateway's local feed, used only while the server is gone. */
   fallback: { status: FallbackStatus; alarms: readonly LocalAlarm[] };
   /** The last time the link came back after an outage, and how many alarm changes the resync brought. */
-  recovered: { at: number; changes: number | null } | null;
+  recovered: { at: number; changes: number } | null;
 }
 
 /** How many resolved alarms to keep for the night's history. */
@@ -168,7 +168,7 @@ export class WardStore {
     this.update({ fallback: { ...this.snapshot.fallback, alarms } });
   }
 
-  markRecovered(changes: number | null): void {
+  markRecovered(changes: number): void {
     this.update({ recovered: { at: Date.now(), changes } });
   }
 }

@@ -65,9 +65,7 @@ export function ConnectionBanner() {
     return (
       <div className="banner banner-recovered" role="status" data-testid="resync-notice">
         <strong>{t('connection.back')}</strong>
-        <span>
-          {ward.recovered.changes === null ? t('connection.backReplayed') : t('connection.backResynced', { count: ward.recovered.changes })}
-        </span>
+        <span>{t('connection.backResynced', { count: ward.recovered.changes })}</span>
       </div>
     );
   }
