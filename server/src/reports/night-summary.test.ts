@@ -52,7 +52,12 @@ describe('summariseNight', () => {
           r('2026-11-25', '03:18', true),
           r('2026-11-25', '07:10', false),
         ],
-        door: [r('2026-11-25', '03:13', true), r('2026-11-25', '03:13', true), r('2026-11-25', '03:14', false), r('2026-11-25', '08:00', true)],
+        door: [
+          r('2026-11-25', '03:13', true),
+          r('2026-11-25', '03:13', true),
+          r('2026-11-25', '03:14', false),
+          r('2026-11-25', '08:00', true),
+        ],
         alarms: [alarm()],
       }),
     );
@@ -68,7 +73,12 @@ describe('summariseNight', () => {
       verdict: 'calm',
     });
     expect(s.outOfBed).toEqual([
-      { from: new Date(local('2026-11-25', '03:12')).toISOString(), to: new Date(local('2026-11-25', '03:18')).toISOString(), minutes: 6, backInBed: true },
+      {
+        from: new Date(local('2026-11-25', '03:12')).toISOString(),
+        to: new Date(local('2026-11-25', '03:18')).toISOString(),
+        minutes: 6,
+        backInBed: true,
+      },
     ]);
     expect(s.reason.nb).toBe('Rolig natt: i seng 8 t 54 min av 9 t, oppe 1 gang (lengst 6 min), 1 alarm uten behov for hjelp.');
     expect(s.reason.en).toBe('Calm night: in bed 8 h 54 min of 9 h, up once (longest 6 min), 1 alarm without need of help.');
@@ -113,7 +123,9 @@ describe('summariseNight', () => {
   });
 
   it('summarises a night under way up to now, marked incomplete', () => {
-    const s = summariseNight(input({ bed: [r('2026-11-24', '21:00', true), r('2026-11-25', '01:00', false)], now: local('2026-11-25', '01:10') }));
+    const s = summariseNight(
+      input({ bed: [r('2026-11-24', '21:00', true), r('2026-11-25', '01:00', false)], now: local('2026-11-25', '01:10') }),
+    );
     expect(s).toMatchObject({ complete: false, timeInBedMinutes: 180, observedMinutes: 190, bedExits: 1, longestOutOfBedMinutes: 10 });
     expect(s.outOfBed[0]?.backInBed).toBe(false);
   });
@@ -134,8 +146,12 @@ describe('relative text', () => {
     const text = relativeText(
       night([r('2026-11-24', '21:41', true), r('2026-11-25', '03:12', false), r('2026-11-25', '03:18', true)], [alarm()]),
     );
-    expect(text.nb).toBe('Sov rolig, var oppe én gang kl. 03:12 i seks minutter. Lå i sengen i åtte timer og 54 minutter. Nattevakten ble varslet én gang.');
-    expect(text.en).toBe('Slept calmly, was up once at 03:12 for six minutes. Was in bed for eight hours and 54 minutes. The night staff were alerted once.');
+    expect(text.nb).toBe(
+      'Sov rolig, var oppe én gang kl. 03:12 i seks minutter. Lå i sengen i åtte timer og 54 minutter. Nattevakten ble varslet én gang.',
+    );
+    expect(text.en).toBe(
+      'Slept calmly, was up once at 03:12 for six minutes. Was in bed for eight hours and 54 minutes. The night staff were alerted once.',
+    );
   });
 
   it('names the longest of several times up, and a night without getting up', () => {
@@ -149,7 +165,9 @@ describe('relative text', () => {
       ]),
     );
     expect(several.nb).toBe('Sov rolig, var oppe to ganger, lengst kl. 02:10 i 14 minutter. Lå i sengen i åtte timer og 43 minutter.');
-    expect(relativeText(night([r('2026-11-24', '21:00', true)])).nb).toBe('Sov rolig og var ikke oppe i løpet av natten. Lå i sengen i ni timer.');
+    expect(relativeText(night([r('2026-11-24', '21:00', true)])).nb).toBe(
+      'Sov rolig og var ikke oppe i løpet av natten. Lå i sengen i ni timer.',
+    );
     expect(relativeText(night([])).nb).toMatch(/^Sengematten meldte ingenting/);
   });
 
