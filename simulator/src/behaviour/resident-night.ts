@@ -70,7 +70,7 @@ export interface ResidentNightInput {
 }
 
 /** A scenario's background night: everyone asleep through the night window. */
-const QUIET_BEDTIME = [-90, -30] as const;
+const QUIET_BEDTIME = [-210, -150] as const;
 const QUIET_WAKE_UP = [450, 510] as const;
 
 const overlaps = (a: { leave: number; back: number }, b: { leave: number; back: number }, margin: number) =>
