@@ -24,9 +24,12 @@ Options:
   --web-dir DIR          built web app (default web/dist of this checkout)
   --redis-url URL        more than one instance: redis://host:6379[/db] for the Socket.IO adapter and
                          messages between instances (default REDIS_URL); use PostgreSQL with it
+  --redis-key-prefix P   prefix of every Redis key and channel (default REDIS_KEY_PREFIX or "nattevakt:")
   --escalate-after LIST  escalation delay per priority in ms, e.g. high=60000,medium=180000,low=off
                          (default high=60000,medium=180000,low=600000,technical=1800000)
-  --seed-site FILE       create or replace a site from a site configuration JSON (demo)
+  --seed-site FILE       create or replace a site from a site configuration JSON (demo); every resident
+                         whose plan there says "armed": true and who has no legal basis yet gets a consent
+                         recorded as "demo seed" (audited), so the demo ward is armed
   --gateway-token TOKEN  the token that site's gateway authenticates with (with --seed-site)
   --seed-demo-users      create demo users (sykepleier, leder, tekniker, admin) on the seeded site with
                          new random passwords, printed once on stderr (demo only; with --seed-site)
@@ -40,8 +43,7 @@ Environment (time series; the embedded SQLite store when INFLUX_URL is unset):
 
 Environment (more than one instance):
   REDIS_URL              as --redis-url
-  REDIS_KEY_PREFIX       prefix of every Redis key and channel (default "nattevakt:"), so several
-                         installations can share one Redis`;
+  REDIS_KEY_PREFIX       as --redis-key-prefix, so several installations can share one Redis`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
       'database-url': { type: 'string', default: process.env.DATABASE_URL || undefined },
       'web-dir': { type: 'string' },
       'redis-url': { type: 'string', default: process.env.REDIS_URL || undefined },
+      'redis-key-prefix': { type: 'string', default: process.env.REDIS_KEY_PREFIX || 'nattevakt:' },
       'escalate-after': { type: 'string' },
       'seed-site': { type: 'string' },
       'gateway-token': { type: 'string' },
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     webDir,
     ...influxOptions(),
-    ...(redisUrl !== undefined ? { redis: { url: redisUrl, keyPrefix: process.env.REDIS_KEY_PREFIX || 'nattevakt:' } } : {}),
+    ...(redisUrl !== undefined ? { redis: { url: redisUrl, keyPrefix: values['redis-key-prefix'] } } : {}),
     ...(escalation !== undefined ? { escalation: { afterMs: escalation } } : {}),
     // Browsers keep `Secure` cookies from plain http only on loopback; anywhere else, serve over HTTPS.
     auth: { secureCookies: !isLoopback(values.host) },
@@ -96,7 +99,13 @@ async function main(): Promise<void> {
     if (!checked.ok) throw new UsageError(`${values['seed-site']} is not a valid site configuration:\n  ${checked.errors.join('\n  ')}`);
     await server.sites.save(checked.value);
     if (values['gateway-token'] !== undefined) await server.sites.setGatewayToken(checked.value.site.id, values['gateway-token']);
-    log.info({ siteId: checked.value.site.id, residents: checked.value.residents.length }, 'site seeded');
+    // Arming needs a recorded legal basis: the demo's residents get a consent marked as seeded.
+    const seeded = await server.supervision.seedConsent(
+      checked.value.site.id,
+      checked.value.residents.filter((r) => r.plan.armed).map((r) => r.id),
+      { id: 'system', name: 'demo seed' },
+    );
+    log.info({ siteId: checked.value.site.id, residents: checked.value.residents.length, consentsSeeded: seeded }, 'site seeded');
     if (values['seed-demo-users']) {
       const lines: string[] = [];
       for (const [username, displayName, role] of DEMO_USERS) {
