@@ -109,9 +109,9 @@ export class Gateway {
     this.#board = new LocalAlarmBoard(join(config.stateDir, 'open-alarms.json'), this.bus, log('local-alarms'));
     this.#board.start();
     // On-site systems read the open alarms from a retained topic, also while the uplink is down.
-    this.#board.onChange((open) => {
+    this.#board.onSnapshot(({ json }) => {
       this.#transport
-        ?.publish(`${topics.alarms(config.siteId)}/active`, JSON.stringify(open), { qos: 1, retain: true })
+        ?.publish(`${topics.alarms(config.siteId)}/active`, json, { qos: 1, retain: true })
         .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'cannot publish the open alarms'));
     });
 

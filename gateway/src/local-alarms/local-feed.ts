@@ -2,14 +2,14 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { LocalAlarm, LocalAlarmBoard } from './local-alarm-board.js';
+import type { LocalAlarm, LocalAlarmBoard, LocalAlarmChange } from './local-alarm-board.js';
 
 /** Events of the gateway's read-only `/local` namespace. */
 export interface LocalFeedEvents {
-  /** All open alarms, on connect and after every change. */
+  /** All open alarms, on connect and after changes (a burst of changes gives one snapshot). */
   snapshot: (open: LocalAlarm[]) => void;
   /** One alarm that changed (resolved ones carry only id and status). */
-  alarm: (alarm: LocalAlarm | { id: string; status: 'resolved' }) => void;
+  alarm: (alarm: LocalAlarmChange) => void;
 }
 
 const sameToken = (expected: string, given: unknown): boolean =>
@@ -34,9 +34,8 @@ export function attachLocalFeed(
   feed.on('connection', (socket) => {
     socket.emit('snapshot', board.open());
   });
-  board.onChange((open, changed) => {
-    feed.emit('alarm', changed);
-    feed.emit('snapshot', open);
-  });
+  board.onChange((changed) => feed.emit('alarm', changed));
+  // The whole list, coalesced: a burst of changes is one snapshot, not one per change.
+  board.onSnapshot(({ open }) => feed.emit('snapshot', [...open]));
   return io;
 }
