@@ -125,8 +125,10 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const io = new Server(app.server, {
     serveClient: false,
     maxHttpBufferSize: 2 * 1024 * 1024,
-    // Best effort only: a tablet that comes back resyncs over REST by seq in any case.
-    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    // Best effort only: a tablet that comes back resyncs over REST by seq in any case. Not with
+    // more than one instance: each instance emits to its own sockets only (see Cluster), which
+    // the Redis adapter does not keep for recovery, so a "recovered" tablet could miss alarms.
+    ...(options.redis ? {} : { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false } }),
   });
   const cluster = options.redis ? redisCluster(io, options.redis, root.child({ module: 'cluster' })) : standalone;
   const feed = new AlarmFeed(alarms, cluster, root.child({ module: 'alarm-feed' }), { pollMs: options.redis?.syncPollMs ?? 2_000 });

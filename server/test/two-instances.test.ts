@@ -11,11 +11,12 @@ import type { Alarm } from '@nattevakt/protocol/alarm';
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import type { GatewayStatus } from '@nattevakt/protocol/socket-events';
 import type { RoomState, SiteClock, WardView } from '@nattevakt/protocol/ward';
+import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppOptions, NattevaktServer } from '../src/app.js';
-import { decision, eventually, Harness, ManualClock, site, sleep } from './alarm-harness.js';
+import { decision, eventually, Harness, ManualClock, type StaffSocket, site, sleep } from './alarm-harness.js';
 import { engines } from './support/databases.js';
-import { get } from './support/login.js';
+import { get, loginAs } from './support/login.js';
 import { cleanup, freshPrefix, redisAvailable, redisUrl } from './support/redis.js';
 
 const postgres = engines.find((e) => e.name === 'postgres');
@@ -210,6 +211,27 @@ describe.skipIf(postgres === undefined || !redisAvailable)('two instances on Pos
       );
     await sleep(600); // three more polls: nothing is passed on twice
     for (const tablet of [kariOnA, olaOnB]) expect(seqs(tablet.alarms, 'd3')).toHaveLength(2);
+  });
+
+  it('a tablet whose link drops for a moment gets what it missed, or is told it must resync', async () => {
+    const { a, b } = await pair();
+    const cookie = await loginAs(b.server, { username: 'kari', displayName: 'Kari' });
+    const tablet: StaffSocket = io(`${b.url}/staff`, { transports: ['websocket'], extraHeaders: { cookie }, forceNew: true });
+    h.onClose(() => tablet.disconnect());
+    const received: Alarm[] = [];
+    tablet.on('alarm', (alarm) => received.push(alarm));
+    await eventually('connected', () => tablet.connected);
+    const gateway = await h.gateway(a.url);
+    // Recovery needs one packet with an offset first; then the link drops (as on a Wi-Fi blip).
+    await gateway.raise(decision('before'));
+    await eventually('the first alarm', () => received.find((x) => x.id === 'before'));
+    tablet.io.engine.close();
+    await eventually('disconnected', () => !tablet.connected);
+    await gateway.raise(decision('meanwhile'));
+    await eventually('reconnected', () => tablet.connected, 10_000);
+    await sleep(300);
+    // The board resyncs over REST exactly when `recovered` is false (web/src/api/ward-connection.ts).
+    expect(received.some((x) => x.id === 'meanwhile') || !tablet.recovered, 'the missed alarm, or recovered = false').toBe(true);
   });
 
   it('health reports Redis and the database; readiness fails without Redis; liveness does not', async () => {
