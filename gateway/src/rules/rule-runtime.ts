@@ -19,6 +19,8 @@ const MAX_SIMULATED_STEP_MS = 60 * 60_000;
 export class RuleRuntime {
   readonly #engine: RuleEngine;
   #timer: NodeJS.Timeout | null = null;
+  /** Site-clock instant the pending timer wakes at. */
+  #timerAt = 0;
   #stopped = false;
   #lastClock = 0;
 
@@ -55,8 +57,7 @@ export class RuleRuntime {
   stop(): void {
     this.#stopped = true;
     this.bus.removeAllOf(this);
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#clearTimer();
   }
 
   /** Evaluates deadlines now. */
@@ -85,13 +86,30 @@ export class RuleRuntime {
   }
 
   #schedule(): void {
+    // A simulated clock ticks us on every advance.
+    const deadline = this.#stopped || this.clock.simulated ? null : this.#engine.nextDeadline();
+    if (deadline === null) {
+      this.#clearTimer();
+      return;
+    }
+    const wake = Math.min(deadline, this.clock.now() + MAX_TIMER_MS);
+    // Most events leave the next wake-up where it was, or later: keep the timer (a timer that fires
+    // early ticks for nothing and re-arms). Re-arm only when something is due sooner.
+    if (this.#timer !== null && this.#timerAt <= wake) return;
+    this.#clearTimer();
+    this.#timerAt = wake;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.tick();
+      },
+      Math.max(wake - this.clock.now(), 0),
+    );
+    this.#timer.unref();
+  }
+
+  #clearTimer(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#stopped || this.clock.simulated) return; // a simulated clock ticks us on every advance
-    const deadline = this.#engine.nextDeadline();
-    if (deadline === null) return;
-    const delay = Math.min(Math.max(deadline - this.clock.now(), 0), MAX_TIMER_MS);
-    this.#timer = setTimeout(() => this.tick(), delay);
-    this.#timer.unref();
   }
 }
