@@ -6,6 +6,7 @@ import { NightClock } from './behaviour/night-clock.js';
 import { planNight } from './behaviour/plan-night.js';
 import { demoWard, MAX_DEMO_RESIDENTS } from './demo-ward.js';
 import { type PlayProgress, playNight } from './player.js';
+import { isScenarioCommand, runScenarioCommand, ScenarioUsageError } from './scenario-commands.js';
 import type { ScheduledMessage } from './scheduled-message.js';
 
 /** Where the command line writes, and what stops it: the process in production, buffers in tests. */
@@ -37,10 +38,21 @@ Usage:
   ${PROGRAM} play --config ward.json --url mqtt://host:port [--seed 1] [--night today]
                   [--from 22:00] [--to 07:00] [--speed 30] [--loop] [--username u] [--password p]
 
+  ${PROGRAM} check FILE... [--print site|zigbee2mqtt|messages]
+  ${PROGRAM} verify FILE --url mqtt://host:port [--username u] [--password p] [--step 5] [--speed 0]
+  ${PROGRAM} replay FILE --url mqtt://host:port       (a night exported from the server's events route)
+  ${PROGRAM} load --url mqtt://host:port [--sensors 48] [--rate 100] [--seconds 30] [--server URL --login U]
+
 Commands:
-  ward   Print a demo ward (site configuration JSON): rooms, residents, a bed mat and a door contact per room.
-  plan   Print the messages of one night as JSON lines: {"at", "topic", "payload", "retain"?, "note"?}.
-  play   Publish a night to an MQTT broker in accelerated time, with the simulated clock for the gateway.
+  ward    Print a demo ward (site configuration JSON): rooms, residents, a bed mat and a door contact per room.
+  plan    Print the messages of one night as JSON lines: {"at", "topic", "payload", "retain"?, "raw"?, "note"?}.
+  play    Publish a night to an MQTT broker in accelerated time, with the simulated clock for the gateway.
+  check   Check scenario files (YAML or JSON): errors name file, line and field.
+  verify  Run a scenario against a running gateway: PASS or FAIL with the differences (exit code 0 / 1).
+  replay  Play a recorded night back into a gateway to reproduce an incident; prints the alarms raised.
+  load    N sensors at R messages a second for T seconds: sent, accepted, alarms, latency p50 / p99.
+
+"${PROGRAM} COMMAND --help" explains check, verify, replay and load in full, with examples.
 
 Times are local wall-clock times in the site's time zone. A night is named by its evening date and
 runs from noon to noon: --from 22:00 is the evening of --night, --from 02:50 the morning after.
@@ -64,13 +76,18 @@ Options:
   --password P      play: MQTT password (or NATTEVAKT_MQTT_PASSWORD, which keeps it out of ps)
   --speed X         play: simulated seconds per real second, above 0 and at most 100000 (default 30)
   --loop            play: afterwards play the next night 22:00–07:00, and so on, until SIGINT/SIGTERM
+  --falls           plan, play: residents may fall by their profile (fall-risk 6 %, wandering 2 % of nights)
   -h, --help        this text
 
 Examples:
   ${PROGRAM} ward --residents 24 > ward.json
   ${PROGRAM} plan --config ward.json --seed 7 --night 2026-11-24 --from 22:00 --to 07:00 > night.jsonl
   ${PROGRAM} play --config ward.json --url mqtt://127.0.0.1:1884 --seed 7 --from 02:50 --to 07:00 --speed 30
-  ${PROGRAM} play --config ward.json --url mqtt://127.0.0.1:1884 --seed 7 --speed 60 --loop
+  ${PROGRAM} play --config ward.json --url mqtt://127.0.0.1:1884 --seed 7 --speed 60 --loop --falls
+  ${PROGRAM} check simulator/scenarios/*.yaml
+  ${PROGRAM} verify simulator/scenarios/door-open-at-night.yaml --url mqtt://127.0.0.1:1884
+  ${PROGRAM} replay night.json --url mqtt://127.0.0.1:1884
+  ${PROGRAM} load --url mqtt://127.0.0.1:1884 --sensors 48 --rate 200 --seconds 60
 `;
 
 const planOptions = {
@@ -79,6 +96,7 @@ const planOptions = {
   night: { type: 'string', default: 'today' },
   from: { type: 'string', default: '22:00' },
   to: { type: 'string', default: '07:00' },
+  falls: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -115,7 +133,9 @@ export async function runCommandLine(args: readonly string[], io: CommandLineIo)
     return EXIT_OK;
   }
   try {
-    if (!(command in COMMANDS)) throw new UsageError(`unknown command "${command}": expected ward, plan or play`);
+    if (isScenarioCommand(command)) return await runScenarioCommand(command, rest, io);
+    if (!(command in COMMANDS))
+      throw new UsageError(`unknown command "${command}": expected ward, plan, play, check, verify, replay or load`);
     const name = command as CommandName;
     const { values } = parseCommand(name, rest);
     if (values.help === true) {
@@ -128,6 +148,10 @@ export async function runCommandLine(args: readonly string[], io: CommandLineIo)
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`nattevakt-sim: ${error.message}\nSee: ${PROGRAM} --help\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof ScenarioUsageError) {
+      io.err(`nattevakt-sim: ${error.message}\nSee: ${PROGRAM} ${command} --help\n`);
       return EXIT_USAGE;
     }
     io.err(`nattevakt-sim: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -167,6 +191,7 @@ interface NightRequest {
   clock: NightClock;
   from: string;
   to: string;
+  falls: boolean;
 }
 
 async function nightRequest(values: ParsedValues<'plan'>, io: CommandLineIo): Promise<NightRequest> {
@@ -183,12 +208,12 @@ async function nightRequest(values: ParsedValues<'plan'>, io: CommandLineIo): Pr
   } else if (!/^\d{4}-\d{2}-\d{2}$/.test(night) || !DateTime.fromISO(night, { zone }).isValid) {
     throw new UsageError(`--night "${night}": expected the evening date as YYYY-MM-DD (e.g. 2026-11-24) or "today"`);
   }
-  return { config, seed, clock: new NightClock(night, zone), from, to };
+  return { config, seed, clock: new NightClock(night, zone), from, to, falls: values.falls === true };
 }
 
 function planFor(request: NightRequest, from = request.from, to = request.to): ScheduledMessage[] {
   try {
-    return planNight(request.config, { seed: request.seed, night: request.clock.night, from, to });
+    return planNight(request.config, { seed: request.seed, night: request.clock.night, from, to, falls: request.falls });
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(`--from/--to: ${error.message}`);
     throw error;

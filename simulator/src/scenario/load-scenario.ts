@@ -83,12 +83,10 @@ export function compileScenario(text: string, options: CompileOptions): Compiled
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       file,
-      doc.errors.map((e) => ({
-        path: '',
-        message: e.message.split('\n')[0] ?? e.message,
-        line: e.linePos?.[0].line,
-        column: e.linePos?.[0].col,
-      })),
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { path: '', message: e.message.split('\n')[0] ?? e.message, line, column: col };
+      }),
     );
   }
   const at = (path: string, message: string): ScenarioProblem => ({ path, message, ...locate(doc, lineCounter, path) });

@@ -81,7 +81,7 @@ function describe(error: ValueError, prefix: string): ScenarioProblem[] {
   }
   if (error.type === ValueErrorType.ObjectRequiredProperty) return [{ path, message: 'required field missing' }];
   if (
-    (error.type === ValueErrorType.StringPattern || error.type === ValueErrorType.StringFormat) &&
+    (error.type === ValueErrorType.StringPattern || error.type === ValueErrorType.StringFormat || error.type === ValueErrorType.String) &&
     typeof schema.description === 'string'
   ) {
     return [{ path, message: `expected ${schema.description}, got ${shown(error.value)}` }];
