@@ -37,9 +37,15 @@ export class WardConnection {
   /** The alarm seq the tablet had when the link was lost, to tell how much the outage hid. */
   private seqAtOutage = 0;
 
-  /** `receipts`: confirm delivery and display of alarms (nurses' tablets; not a technician's screen). */
-  constructor(options: { receipts?: boolean } = {}) {
+  private readonly withAlarms: boolean;
+
+  /**
+   * `receipts`: confirm delivery and display of alarms (nurses' tablets; not a technician's
+   * screen). `alarms: false`: rooms and sensors only, for roles that may not read alarms.
+   */
+  constructor(options: { receipts?: boolean; alarms?: boolean } = {}) {
     this.receipts = options.receipts ? new ReceiptSender(() => this.socket) : null;
+    this.withAlarms = options.alarms ?? true;
   }
 
   start(): void {
@@ -191,7 +197,11 @@ export class WardConnection {
     const requestedAt = performance.now();
     const [ward, alarms] = await Promise.allSettled([
       fetchWard(signal),
-      before.alarmsLoaded ? fetchAlarmChanges(before.seq, signal) : fetchOpenAlarms(signal),
+      !this.withAlarms
+        ? Promise.resolve({ seq: 0, alarms: [] })
+        : before.alarmsLoaded
+          ? fetchAlarmChanges(before.seq, signal)
+          : fetchOpenAlarms(signal),
     ]);
     if (signal.aborted) return;
     if (ward.status === 'fulfilled') {

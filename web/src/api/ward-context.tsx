@@ -5,8 +5,8 @@ import type { WardSnapshot } from './ward-store.js';
 const WardContext = createContext<WardConnection | null>(null);
 
 /** Owns the one connection of this tablet; the start screen and the board share it. */
-export function WardProvider({ children, receipts = false }: { children: ReactNode; receipts?: boolean }) {
-  const [connection] = useState(() => new WardConnection({ receipts }));
+export function WardProvider({ children, receipts = false, alarms = true }: { children: ReactNode; receipts?: boolean; alarms?: boolean }) {
+  const [connection] = useState(() => new WardConnection({ receipts, alarms }));
   useEffect(() => {
     connection.start();
     return () => connection.stop();
