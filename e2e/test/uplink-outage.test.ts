@@ -66,6 +66,11 @@ describe('the uplink is down when the alarm happens', () => {
     // 3. The server comes up: the alarm arrives exactly once.
     const server = await buildApp({ dataDir: join(dir, 'server'), logger });
     await server.sites.save(site);
+    await server.supervision.seedConsent(
+      site.site.id,
+      site.residents.map((r) => r.id),
+      { id: 'system', name: 'e2e test' },
+    );
     await server.sites.setGatewayToken('test', TOKEN);
     await server.app.listen({ host: '127.0.0.1', port });
     cleanups.push(() => server.app.close());

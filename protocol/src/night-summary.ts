@@ -127,6 +127,11 @@ const Counts = Type.Object({ total: Type.Integer({ minimum: 0 }), byRule: Type.R
 export const WhatIfResult = Type.Object({
   siteId: Id,
   residentId: Id,
+  /**
+   * Whether the resident is armed now. Both plans are replayed as armed: arming follows the legal
+   * basis and the plan's status, which a plan change does not touch.
+   */
+  armed: Type.Boolean(),
   /** Only these rules were compared; the care rules when the request named none. */
   rules: Type.Array(RuleId),
   nights: Type.Array(

@@ -49,6 +49,28 @@ export const VedtakInput = Type.Object(
 export const LegalBasisInput = Type.Union([ConsentInput, VedtakInput]);
 export type LegalBasisInput = Static<typeof LegalBasisInput>;
 
+/**
+ * The request body that records a legal basis: `ConsentInput` or `VedtakInput` as one object, so
+ * a refusal can name the missing field of the kind chosen (a union's errors name every variant).
+ */
+export const LegalBasisBody = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('consent'), Type.Literal('vedtak')]),
+    givenBy: Type.Optional(ConsentGiver),
+    guardianName: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+    consentedOn: Type.Optional(LocalDate),
+    decidedOn: Type.Optional(LocalDate),
+    nextEvaluationOn: Type.Optional(LocalDate),
+    reference: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+    note: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  {
+    additionalProperties: false,
+    description: 'consent: givenBy, consentedOn (and guardianName for a guardian); vedtak: decidedOn, nextEvaluationOn, reference',
+  },
+);
+export type LegalBasisBody = Static<typeof LegalBasisBody>;
+
 /** Where a vedtak stands against its evaluation date; a consent is always `not-applicable`. */
 export const EvaluationState = Type.Union([
   Type.Literal('not-applicable'),

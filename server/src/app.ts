@@ -14,11 +14,16 @@ import { type Cluster, type ClusterOptions, redisCluster, standalone } from './r
 import { attachGatewayNamespace, gatewayConnected, relayOtherInstances } from './realtime/gateway-namespace.js';
 import type { GatewayNamespace, StaffNamespace } from './realtime/socket-types.js';
 import { attachStaffNamespace } from './realtime/staff-namespace.js';
+import { RelativeService } from './relatives/relative-service.js';
+import { NightSummaryService } from './reports/night-summary-service.js';
+import { RetentionJob, type RetentionOptions } from './reports/retention.js';
 import { alarmDeliveryRoutes } from './routes/alarm-delivery.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { HttpError } from './routes/http-error.js';
+import { nightReportRoutes } from './routes/night-reports.js';
+import { relativeRoutes } from './routes/relatives.js';
 import { wardRoutes } from './routes/ward.js';
 import { webAppRoutes } from './routes/web-app.js';
 import { SiteService } from './sites/site-service.js';
@@ -57,6 +62,8 @@ export interface AppOptions {
    * alarm and site changes from the database, in case a message was lost (default 2000).
    */
   redis?: ClusterOptions & { syncPollMs?: number };
+  /** Raw-event retention (default 30 days) and the job that summarises nights before deleting (see `RetentionOptions`). */
+  retention?: RetentionOptions;
 }
 
 export interface NattevaktServer {
@@ -74,6 +81,10 @@ export interface NattevaktServer {
   timeSeries: TimeSeriesStore;
   metrics: ServerMetrics;
   auth: AuthService;
+  /** Night summaries per resident, kept when raw events are deleted. */
+  nights: NightSummaryService;
+  relatives: RelativeService;
+  retention: RetentionJob;
 }
 
 /**
@@ -111,6 +122,9 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const escalations = new EscalationScheduler(alarms, escalation, clock, root.child({ module: 'escalation' }));
   const clocks = new Map<string, SiteClock>();
   const auth = new AuthService(db, () => clock.now());
+  const nights = new NightSummaryService(db, sites, timeSeries, clock, root.child({ module: 'night-summaries' }));
+  const relatives = new RelativeService(db, () => clock.now());
+  const retention = new RetentionJob(nights, timeSeries, clock, root.child({ module: 'retention' }), options.retention);
 
   // One central error handler: 4xx say what was wrong; a 5xx never leaks its internals.
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
@@ -172,6 +186,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   app.addHook('onClose', async () => {
     clearInterval(siteTimer);
     await escalations.stop();
+    await retention.stop();
     await feed.stop();
     await cluster.close();
     await timeSeries.close();
@@ -193,7 +208,28 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   await app.register(alarmRoutes, { alarms });
   await app.register(alarmDeliveryRoutes, { delivery, now: () => clock.now() });
   await app.register(eventRoutes, { sites, timeSeries });
+  const now = () => clock.now();
+  await app.register(nightReportRoutes, { sites, nights, timeSeries, db, now, rawEventDays: retention.rawEventDays });
+  await app.register(relativeRoutes, { sites, relatives, nights, now });
   if (options.webDir !== undefined) await app.register(webAppRoutes, { webDir: options.webDir });
   escalations.start();
-  return { app, logger: root, io, sites, alarms, delivery, escalations, feed, cluster, ward, timeSeries, metrics, auth };
+  retention.start();
+  return {
+    app,
+    logger: root,
+    io,
+    sites,
+    alarms,
+    delivery,
+    escalations,
+    feed,
+    cluster,
+    ward,
+    timeSeries,
+    metrics,
+    auth,
+    nights,
+    relatives,
+    retention,
+  };
 }

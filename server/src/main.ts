@@ -8,6 +8,7 @@ import { checkSiteConfig } from '@nattevakt/protocol/site-config';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import type { Role } from './auth/auth-service.js';
+import { parseRawEventDays } from './reports/retention.js';
 import { isPostgresUrl } from './stores/relational/database.js';
 
 const usage = `Usage: node server/dist/src/main.js [options]
@@ -25,6 +26,8 @@ Options:
   --redis-url URL        more than one instance: redis://host:6379[/db] for the Socket.IO adapter and
                          messages between instances (default REDIS_URL); use PostgreSQL with it
   --redis-key-prefix P   prefix of every Redis key and channel (default REDIS_KEY_PREFIX or "nattevakt:")
+  --raw-event-days N     delete raw sensor events after N days (default 30, or NATTEVAKT_RAW_EVENT_DAYS);
+                         nights are summarised first, and summaries and the alarm audit trail are kept
   --escalate-after LIST  escalation delay per priority in ms, e.g. high=60000,medium=180000,low=off
                          (default high=60000,medium=180000,low=600000,technical=1800000)
   --seed-site FILE       create or replace a site from a site configuration JSON (demo); every resident
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
       'redis-url': { type: 'string', default: process.env.REDIS_URL || undefined },
       'redis-key-prefix': { type: 'string', default: process.env.REDIS_KEY_PREFIX || 'nattevakt:' },
       'escalate-after': { type: 'string' },
+      'raw-event-days': { type: 'string', default: process.env.NATTEVAKT_RAW_EVENT_DAYS || undefined },
       'seed-site': { type: 'string' },
       'gateway-token': { type: 'string' },
       'seed-demo-users': { type: 'boolean' },
@@ -75,6 +79,16 @@ async function main(): Promise<void> {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
     throw new UsageError(`--redis-url (or REDIS_URL) must be a redis:// or rediss:// URL, got "${redisUrl}"`);
   const escalation = values['escalate-after'] === undefined ? undefined : parseEscalation(values['escalate-after']);
+  const rawEventDays = values['raw-event-days'];
+  let retention: { rawEventDays: number } | undefined;
+  try {
+    retention =
+      rawEventDays === undefined
+        ? undefined
+        : { rawEventDays: parseRawEventDays(rawEventDays, '--raw-event-days (or NATTEVAKT_RAW_EVENT_DAYS)') };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const server = await buildApp({
     dataDir: values['data-dir'],
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
@@ -82,6 +96,7 @@ async function main(): Promise<void> {
     ...influxOptions(),
     ...(redisUrl !== undefined ? { redis: { url: redisUrl, keyPrefix: values['redis-key-prefix'] } } : {}),
     ...(escalation !== undefined ? { escalation: { afterMs: escalation } } : {}),
+    ...(retention !== undefined ? { retention } : {}),
     // Browsers keep `Secure` cookies from plain http only on loopback; anywhere else, serve over HTTPS.
     auth: { secureCookies: !isLoopback(values.host) },
     logger: pino({ name: 'server' }),

@@ -106,6 +106,8 @@ export class Harness {
     const server = await buildApp({ ...options, ...(await this.engine.store(options.dataDir)) });
     if (server.sites.get('demo') === undefined) {
       await server.sites.save(site);
+      // Armed as the fixture says: arming needs a recorded legal basis.
+      await server.supervision.seedConsent('demo', ['res-1'], { id: 'system', name: 'test' });
       await server.sites.setGatewayToken('demo', TOKEN);
     }
     await server.app.listen({ host: '127.0.0.1', port: 0 });

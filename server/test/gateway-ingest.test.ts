@@ -95,7 +95,9 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
 
   it('pushes the site configuration to the gateway on connect', async () => {
     const { config } = await connectGateway(TOKEN);
-    expect(await config).toEqual({ ...site, revision: 1 });
+    // No legal basis is recorded for the resident, so the pushed plan is unarmed whatever the input said.
+    const unarmed = site.residents.map((r) => ({ ...r, plan: { ...r.plan, armed: false } }));
+    expect(await config).toEqual({ ...site, residents: unarmed, revision: 1 });
   });
 
   it('stores a re-delivered batch once (idempotent by id)', async () => {

@@ -68,6 +68,12 @@ export async function startStack(options: { start: number; webDir?: string; site
     ...(options.webDir ? { webDir: options.webDir } : {}),
   });
   await server.sites.save(site);
+  // Arming needs a recorded legal basis (issue 4): the test ward's residents get a seeded consent.
+  await server.supervision.seedConsent(
+    site.site.id,
+    site.residents.map((r) => r.id),
+    { id: 'system', name: 'e2e test' },
+  );
   await server.sites.setGatewayToken(site.site.id, TOKEN);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const httpUrl = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;

@@ -19,7 +19,7 @@ import { type Clock, DEFAULT_ESCALATION, type EscalationOptions, systemClock } f
 type AlarmRow = Selectable<RelationalSchema['alarms']>;
 type Transaction = Parameters<Parameters<ReturnType<RelationalDb['transaction']>['execute']>[0]>[0];
 
-/** Whom an escalation step alerts; for now both go to every staff tablet of the site (targeting by role comes later). */
+/** Whom an escalation step alerts: level 1 every staff member of the site again, level 2 the nurse in charge (see staff-namespace). */
 export const escalationTarget = (level: number) => (level >= MAX_ESCALATION_LEVEL ? 'nurse-in-charge' : 'all-nurses');
 
 export interface AuditEntry {
@@ -74,6 +74,7 @@ export type AlarmListener = (alarm: Alarm) => void;
  */
 export class AlarmService {
   readonly #listeners = new Set<AlarmListener>();
+  readonly #escalationListeners = new Set<(alarm: Alarm, level: number) => void>();
   readonly #clock: Clock;
   readonly #escalation: EscalationOptions;
 
@@ -260,8 +261,21 @@ export class AlarmService {
         'alarm escalated: nobody acknowledged it in time',
       );
       this.#emit(alarm);
+      for (const listener of this.#escalationListeners) {
+        try {
+          listener(alarm, level);
+        } catch (error) {
+          this.logger.error({ alarmId, err: error }, 'escalation listener failed');
+        }
+      }
     }
     return alarm;
+  }
+
+  /** Called once per escalation step, on the instance that claimed it, after the alarm change itself. */
+  onEscalation(listener: (alarm: Alarm, level: number) => void): () => void {
+    this.#escalationListeners.add(listener);
+    return () => this.#escalationListeners.delete(listener);
   }
 
   /** Active alarms whose next escalation step is due at `now`, most overdue first. */

@@ -24,7 +24,7 @@ export interface AuthOptions {
 }
 
 /** Paths that need no session. */
-const PUBLIC = new Set(['/api/health', '/api/health/live', '/api/auth/login', '/metrics']);
+const PUBLIC = new Set(['/api/health', '/api/health/live', '/api/auth/login', '/api/openapi.json', '/metrics']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const LoginBody = Type.Object(

@@ -94,7 +94,8 @@ export class AuthService {
     let good = false;
     if (row === undefined) await verify(await this.#dummy(), password);
     else good = await verify(row.password_hash, password);
-    if (row === undefined || !good) {
+    // A disabled user gets the same answer as a wrong password.
+    if (row === undefined || !good || row.disabled_at !== null) {
       const count = (failures?.count ?? 0) + 1;
       this.#failures.set(username, { count, lockedUntil: count >= MAX_FAILURES ? now + LOCK_MS : 0 });
       return { ok: false, reason: 'invalid' };
@@ -131,8 +132,47 @@ export class AuthService {
   async logout(token: string | undefined): Promise<void> {
     if (token === undefined) return;
     await this.db.deleteFrom('sessions').where('token_sha256', '=', sha256(token)).execute();
-    for (const listener of this.#logoutListeners) listener(sha256(token));
-    await this.db.deleteFrom('sessions').where('expires_at', '<=', new Date(this.now()).toISOString()).execute();
+    this.#loggedOut(sha256(token));
+    // Expired sessions go too, through the same path, so their live sockets are disconnected.
+    await this.expireSessions();
+  }
+
+  /**
+   * Ends every session whose time is up, and tells the logout listeners (their live sockets are
+   * disconnected). The DELETE … RETURNING decides which instance reports a session, so each is
+   * reported once. Resolves with how many ended here.
+   */
+  async expireSessions(): Promise<number> {
+    const ended = await this.db
+      .deleteFrom('sessions')
+      .where('expires_at', '<=', new Date(this.now()).toISOString())
+      .returning('token_sha256')
+      .execute();
+    for (const { token_sha256 } of ended) this.#loggedOut(token_sha256);
+    return ended.length;
+  }
+
+  /** Disables a user: no more logins, every session ends now (live sockets included). Resolves false for an unknown id. */
+  async disableUser(userId: string): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('users')
+      .set({ disabled_at: new Date(this.now()).toISOString() })
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return false;
+    const ended = await this.db.deleteFrom('sessions').where('user_id', '=', userId).returning('token_sha256').execute();
+    for (const { token_sha256 } of ended) this.#loggedOut(token_sha256);
+    return true;
+  }
+
+  /** Lets a disabled user log in again. */
+  async enableUser(userId: string): Promise<boolean> {
+    const updated = await this.db.updateTable('users').set({ disabled_at: null }).where('id', '=', userId).executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  #loggedOut(tokenSha256: string): void {
+    for (const listener of this.#logoutListeners) listener(tokenSha256);
   }
 
   /** What is stored for passwords and sessions (hashes only): for tests and audits. */
@@ -150,10 +190,10 @@ export class AuthService {
   async #user(id: string): Promise<SessionUser | null> {
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'username', 'display_name', 'role'])
+      .select(['id', 'username', 'display_name', 'role', 'disabled_at'])
       .where('id', '=', id)
       .executeTakeFirst();
-    if (row === undefined) return null;
+    if (row === undefined || row.disabled_at !== null) return null;
     const sites = await this.db.selectFrom('user_sites').select('site_id').where('user_id', '=', id).orderBy('site_id').execute();
     return {
       id: row.id,

@@ -1,13 +1,17 @@
-import { acknowledgeCommand, deliveredCommand, displayedCommand, resolveCommand } from '@nattevakt/protocol/alarm';
+import { acknowledgeCommand, deliveredCommand, displayedCommand, MAX_ESCALATION_LEVEL, resolveCommand } from '@nattevakt/protocol/alarm';
 import type { CommandResult, ReceiptResult } from '@nattevakt/protocol/socket-events';
 import type { Logger } from 'pino';
 import type { AlarmFeed } from '../alarms/alarm-feed.js';
 import type { AlarmService } from '../alarms/alarm-service.js';
 import type { AlarmDeliveryService } from '../alarms/delivery.js';
 import { cookieValue, SESSION_COOKIE } from '../auth/auth-routes.js';
-import { type AuthService, memberOf, STAFF_ROLES, sha256, WARD_READ_ROLES } from '../auth/auth-service.js';
+import { type AuthService, memberOf, type Role, STAFF_ROLES, sha256, WARD_READ_ROLES } from '../auth/auth-service.js';
 import type { ServerMetrics } from '../observability/metrics.js';
+import type { SupervisionService } from '../supervision/supervision-service.js';
 import type { StaffNamespace } from './socket-types.js';
+
+/** The room of one role's sockets at one site (escalation level 2, evaluation reminders). */
+export const roleRoom = (siteId: string, role: Role) => `site:${siteId}:role:${role}`;
 
 /**
  * `/staff`: nurses' tablets. Alarm changes are broadcast (each with its `seq`); commands come
@@ -25,9 +29,43 @@ export function attachStaffNamespace(
     auth: AuthService;
     metrics: ServerMetrics;
     logger: Logger;
+    /** Evaluation reminders for the nurse in charge; none when omitted. */
+    supervision?: SupervisionService;
   },
 ): void {
-  // Escalation levels 1 and 2 go to every tablet of the site: the board says who was alerted.
+  // The alarm change of an escalation step (its new seq, "sent to the nurse in charge") reaches
+  // every board of the site like any other change, so no board has a hole in its sequence. The
+  // alert to act goes only to those the step targets: level 1 every staff member of the site,
+  // level 2 the nurse in charge, or everyone when no nurse in charge is online (an alarm must
+  // never escalate into nobody). Sent through the adapter, so every instance's tablets get it.
+  deps.alarms.onEscalation((alarm, level) => {
+    const everyone = STAFF_ROLES.map((role) => roleRoom(alarm.siteId, role));
+    if (level < MAX_ESCALATION_LEVEL) {
+      nsp.to(everyone).emit('escalation', { alarm, level, notified: 'all-nurses' });
+      return;
+    }
+    const inCharge = roleRoom(alarm.siteId, 'nurse_in_charge');
+    const alert = async () => {
+      // When the count cannot be had (adapter trouble), everyone is alerted: never nobody.
+      const online = await nsp
+        .in(inCharge)
+        .fetchSockets()
+        .then(
+          (sockets) => sockets.length,
+          () => 0,
+        );
+      if (online > 0) nsp.to(inCharge).emit('escalation', { alarm, level, notified: 'nurse-in-charge' });
+      else {
+        deps.logger.warn({ alarmId: alarm.id, siteId: alarm.siteId }, 'no nurse in charge online: escalation goes to every nurse');
+        nsp.to(everyone).emit('escalation', { alarm, level, notified: 'all-nurses' });
+      }
+    };
+    alert().catch((error: unknown) => deps.logger.error({ alarmId: alarm.id, err: error }, 'escalation alert failed'));
+  });
+  deps.supervision?.onReminders((reminders) =>
+    nsp.to(roleRoom(reminders.siteId, 'nurse_in_charge')).emit('evaluationReminders', reminders),
+  );
+  // Every alarm change, escalation steps included, goes to every tablet of the site.
   // Each instance tells its own tablets (`local`); the feed brings the other instances' changes.
   deps.feed.onAlarm((alarm) => nsp.local.to(`site:${alarm.siteId}`).emit('alarm', alarm));
   nsp.use((socket, next) => {
@@ -48,7 +86,20 @@ export function attachStaffNamespace(
   nsp.on('connection', (socket) => {
     const user = socket.data.user;
     const token = cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE);
-    socket.join([...user.sites.map((id) => `site:${id}`), ...(token === undefined ? [] : [`session:${sha256(token)}`])]);
+    socket.join([
+      ...user.sites.flatMap((id) => [`site:${id}`, roleRoom(id, user.role)]),
+      ...(token === undefined ? [] : [`session:${sha256(token)}`]),
+    ]);
+    if (user.role === 'nurse_in_charge' && deps.supervision !== undefined) {
+      const supervision = deps.supervision;
+      // The nurse in charge sees the site's due and overdue evaluations on connecting.
+      Promise.all(user.sites.map((id) => supervision.reminders(id))).then(
+        (all) => {
+          for (const reminders of all) if (reminders.reminders.length > 0) socket.emit('evaluationReminders', reminders);
+        },
+        (error: unknown) => deps.logger.error({ err: error }, 'reading evaluation reminders failed'),
+      );
+    }
     /** Refuses a command on an alarm of another site, or from a role that may only read. */
     const allowed = async (alarmId: string): Promise<CommandResult | null> => {
       if (!STAFF_ROLES.includes(user.role)) return { ok: false, error: 'forbidden' };

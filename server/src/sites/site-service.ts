@@ -1,10 +1,44 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-config';
+import type { Transaction } from 'kysely';
 import { engineOf, type RelationalDb } from '../stores/relational/database.js';
+import type { RelationalSchema } from '../stores/relational/schema.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export type SiteChangeListener = (config: SiteConfig, origin: 'here' | 'elsewhere') => void;
+
+export type SiteTransaction = Transaction<RelationalSchema>;
+
+/** Sets each resident's `plan.armed` from records outside the configuration (legal basis, plan status). */
+export type ArmingPolicy = (trx: SiteTransaction, config: SiteConfig) => Promise<SiteConfig>;
+
+/** A refused configuration change: the message names the field (a JSON path) and what is wrong. */
+export class SiteConfigError extends Error {
+  /** The central error handler answers 400 with the message. */
+  readonly statusCode = 400;
+  constructor(readonly errors: string[]) {
+    super(`invalid site configuration: ${errors.join('; ')}`);
+  }
+}
+
+/** What one `change` does inside its transaction. */
+export interface SiteChange<T> {
+  /** The configuration to save; absent: the configuration stays as it is (arming is still re-derived). */
+  next?: SiteConfig;
+  value: T;
+  /** Runs in the same transaction after the save, with the new revision (null when nothing changed). */
+  audit?: (revision: number | null) => Promise<void>;
+}
+
+/** Key order does not make two configurations different. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+const withoutRevision = ({ revision: _revision, ...rest }: SiteConfig) => rest;
 
 /**
  * Sites and their configuration (rooms, residents, sensors, supervision plans), owned by the
@@ -15,8 +49,14 @@ export class SiteService {
   /** Site id → the `updated_at` of the row this instance last read, to notice saves made elsewhere. */
   readonly #updatedAt = new Map<string, string>();
   readonly #listeners = new Set<SiteChangeListener>();
+  #arming: ArmingPolicy = async (_trx, config) => config;
 
   constructor(private readonly db: RelationalDb) {}
+
+  /** Every save passes through `policy`, so no configuration reaches a gateway with `armed` set by hand. */
+  setArmingPolicy(policy: ArmingPolicy): void {
+    this.#arming = policy;
+  }
 
   async load(): Promise<void> {
     for (const row of await this.db.selectFrom('sites').selectAll().execute()) this.#remember(row);
@@ -51,7 +91,8 @@ export class SiteService {
       if (engineOf(trx) === 'postgres') current = current.forUpdate();
       const stored = await current.executeTakeFirst();
       const revision = (stored === undefined ? 0 : ((JSON.parse(stored.config) as { revision?: number }).revision ?? 0)) + 1;
-      const config: SiteConfig = { ...checked.value, revision };
+      // Each resident's `plan.armed` comes from the arming policy, whatever the input says.
+      const config: SiteConfig = { ...(await this.#arming(trx, checked.value)), revision };
       const values = { id: config.site.id, config: JSON.stringify(config), updated_at: new Date().toISOString() };
       await trx
         .insertInto('sites')
@@ -63,6 +104,43 @@ export class SiteService {
     const config = this.#remember(row);
     this.#notify(config, 'here');
     return config;
+  }
+
+  /**
+   * Changes one site's configuration in a transaction that holds the site's row: `work` gets the
+   * stored configuration (never a stale copy, so two editors cannot lose each other's change) and
+   * may write other tables in the same transaction. The result is checked, armed by the policy and
+   * saved with the next revision only if it differs from what is stored; then it is pushed.
+   * Nothing is written when the result is invalid (`SiteConfigError`), the site does not exist
+   * (`SiteNotFoundError`) or `work` throws.
+   */
+  async change<T>(
+    siteId: string,
+    work: (current: SiteConfig, trx: SiteTransaction) => Promise<SiteChange<T>>,
+  ): Promise<{ value: T; config: SiteConfig; revision: number | null }> {
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('sites').selectAll().where('id', '=', siteId);
+      if (engineOf(trx) === 'postgres') query = query.forUpdate();
+      const stored = await query.executeTakeFirst();
+      if (stored === undefined) throw new SiteNotFoundError(siteId);
+      const current = JSON.parse(stored.config) as SiteConfig;
+      const change = await work(current, trx);
+      const checked = checkSiteConfig(change.next ?? current);
+      if (!checked.ok) throw new SiteConfigError(checked.errors);
+      const armed = await this.#arming(trx, checked.value);
+      const differs = canonical(withoutRevision(armed)) !== canonical(withoutRevision(current));
+      let row = stored;
+      if (differs) {
+        const config: SiteConfig = { ...armed, revision: (current.revision ?? 0) + 1 };
+        row = { id: siteId, config: JSON.stringify(config), updated_at: new Date().toISOString() };
+        await trx.updateTable('sites').set({ config: row.config, updated_at: row.updated_at }).where('id', '=', siteId).execute();
+      }
+      await change.audit?.(differs ? (current.revision ?? 0) + 1 : null);
+      return { value: change.value, row, differs };
+    });
+    const config = this.#remember(outcome.row);
+    if (outcome.differs) this.#notify(config, 'here');
+    return { value: outcome.value, config, revision: outcome.differs ? (config.revision ?? null) : null };
   }
 
   /** Reads one site again from the database (another instance saved it); tells the listeners when it changed. */
@@ -120,5 +198,13 @@ export class SiteService {
       .executeTakeFirst();
     if (row === undefined || !timingSafeEqual(Buffer.from(row.token_sha256), Buffer.from(hash))) return null;
     return row.site_id;
+  }
+}
+
+/** `change` on a site that is not configured. */
+export class SiteNotFoundError extends Error {
+  readonly statusCode = 404;
+  constructor(readonly siteId: string) {
+    super(`no site "${siteId}"`);
   }
 }

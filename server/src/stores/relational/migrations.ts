@@ -152,6 +152,94 @@ export const migrations: Record<string, Migration> = {
       for (const table of ['sessions', 'user_sites', 'users']) await sql`drop table ${sql.table(table)}`.execute(db);
     },
   },
+  '0006-night-summaries-relatives': {
+    async up(db: Kysely<unknown>) {
+      // One resident's night, derived from the raw events and alarms; kept when the raw events are deleted.
+      await db.schema
+        .createTable('night_summaries')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text', (c) => c.notNull())
+        .addColumn('night', 'text', (c) => c.notNull())
+        .addColumn('window_start', 'text', (c) => c.notNull())
+        .addColumn('window_end', 'text', (c) => c.notNull())
+        .addColumn('complete', 'integer', (c) => c.notNull())
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('time_in_bed_minutes', 'integer')
+        .addColumn('bed_exits', 'integer')
+        .addColumn('longest_out_minutes', 'integer')
+        .addColumn('door_openings', 'integer')
+        .addColumn('alarms', 'integer', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('computed_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('night_summaries_pk', ['site_id', 'resident_id', 'night'])
+        .execute();
+      // The nights of a site already summarised (also those with nothing to summarise), so the job does each once.
+      await db.schema
+        .createTable('night_summary_runs')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('night', 'text', (c) => c.notNull())
+        .addColumn('residents', 'integer', (c) => c.notNull())
+        .addColumn('computed_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('night_summary_runs_pk', ['site_id', 'night'])
+        .execute();
+      // A relative (a user with the role `relative`) linked to a resident.
+      await db.schema
+        .createTable('relative_links')
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text', (c) => c.notNull())
+        .addColumn('linked_by', 'text', (c) => c.notNull())
+        .addColumn('linked_by_id', 'text', (c) => c.notNull())
+        .addColumn('linked_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('relative_links_pk', ['user_id', 'site_id', 'resident_id'])
+        .execute();
+      await db.schema.createIndex('relative_links_resident').on('relative_links').columns(['site_id', 'resident_id']).execute();
+      // The resident's (or guardian's) consent to share summaries with relatives; withdrawn, never deleted.
+      await db.schema
+        .createTable('sharing_consents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text', (c) => c.notNull())
+        .addColumn('given_by', 'text', (c) => c.notNull())
+        .addColumn('guardian_name', 'text')
+        .addColumn('given_on', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('recorded_by', 'text', (c) => c.notNull())
+        .addColumn('recorded_by_id', 'text', (c) => c.notNull())
+        .addColumn('recorded_at', 'text', (c) => c.notNull())
+        .addColumn('withdrawn_at', 'text')
+        .addColumn('withdrawn_by', 'text')
+        .addColumn('withdrawn_by_id', 'text')
+        .execute();
+      await db.schema
+        .createIndex('sharing_consents_current')
+        .on('sharing_consents')
+        .columns(['site_id', 'resident_id'])
+        .unique()
+        .where(sql.ref('withdrawn_at'), 'is', null)
+        .execute();
+      // Every read of a resident's data by a relative: who, which resident, what, when.
+      await db.schema
+        .createTable('relative_access_log')
+        .addColumn('seq', onPostgres(db) ? 'serial' : 'integer', (c) => (onPostgres(db) ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text', (c) => c.notNull())
+        .addColumn('what', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('relative_access_log_resident')
+        .on('relative_access_log')
+        .columns(['site_id', 'resident_id', 'seq'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['relative_access_log', 'sharing_consents', 'relative_links', 'night_summary_runs', 'night_summaries'])
+        await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -67,4 +67,53 @@ export interface RelationalSchema {
   user_sites: { user_id: string; site_id: string };
   /** Login sessions: only the SHA-256 of the opaque token is stored. */
   sessions: { token_sha256: string; user_id: string; created_at: string; expires_at: string };
+  /** One resident's night (migration 0006); `summary` is the JSON NightSummary, the columns are for trends. */
+  night_summaries: {
+    site_id: string;
+    resident_id: string;
+    night: string;
+    window_start: string;
+    window_end: string;
+    /** 1 when computed after the night window closed. */
+    complete: number;
+    verdict: string;
+    time_in_bed_minutes: number | null;
+    bed_exits: number | null;
+    longest_out_minutes: number | null;
+    door_openings: number | null;
+    alarms: number;
+    summary: string;
+    computed_at: string;
+  };
+  /** The nights of a site the summary job has done (migration 0006). */
+  night_summary_runs: { site_id: string; night: string; residents: number; computed_at: string };
+  /** Relatives linked to residents (migration 0006). */
+  relative_links: { user_id: string; site_id: string; resident_id: string; linked_by: string; linked_by_id: string; linked_at: string };
+  /** Consent to share summaries with relatives; current while `withdrawn_at` is null (migration 0006). */
+  sharing_consents: {
+    id: string;
+    site_id: string;
+    resident_id: string;
+    /** `resident` or `guardian` */
+    given_by: string;
+    guardian_name: string | null;
+    given_on: string;
+    note: string | null;
+    recorded_by: string;
+    recorded_by_id: string;
+    recorded_at: string;
+    withdrawn_at: string | null;
+    withdrawn_by: string | null;
+    withdrawn_by_id: string | null;
+  };
+  /** Every read of a resident's data by a relative (migration 0006). */
+  relative_access_log: {
+    seq: Generated<number>;
+    user_id: string;
+    username: string;
+    site_id: string;
+    resident_id: string;
+    what: string;
+    at: string;
+  };
 }

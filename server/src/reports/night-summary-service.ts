@@ -1,0 +1,296 @@
+import type { NightAlarm, NightSummary } from '@nattevakt/protocol/night-summary';
+import { addNights, nightOf, nightSpan, nightWindowOf } from '@nattevakt/protocol/rules/nights';
+import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
+import { PLAN_DEFAULTS, type Resident, type SiteConfig } from '@nattevakt/protocol/site-config';
+import type { Logger } from 'pino';
+import type { Clock } from '../alarms/escalation.js';
+import type { SiteService } from '../sites/site-service.js';
+import type { RelationalDb } from '../stores/relational/database.js';
+import type { TimeSeriesStore } from '../stores/timeseries/time-series-store.js';
+import { type Reading, summariseNight } from './night-summary.js';
+
+const HOUR = 3_600_000;
+/** How far before the window the bed mat's last state is looked for. */
+const LOOKBACK_MS = 24 * HOUR;
+const PAGE = 10_000;
+
+/** Every event of a site in [from, to), paged through the port's limit. */
+export async function allEvents(store: TimeSeriesStore, siteId: string, from: Date, to: Date): Promise<SensorEvent[]> {
+  const out: SensorEvent[] = [];
+  const seen = new Set<string>();
+  let start = from;
+  for (;;) {
+    const page = await store.range(siteId, start, to, PAGE);
+    let added = 0;
+    for (const e of page)
+      if (!seen.has(e.id)) {
+        seen.add(e.id);
+        out.push(e);
+        added++;
+      }
+    if (page.length < PAGE) break;
+    const last = Date.parse((page.at(-1) as SensorEvent).time);
+    // A full page of one millisecond cannot be paged past by time: refuse rather than loop.
+    if (added === 0 || last === start.getTime())
+      throw new Error(`more than ${PAGE} events of site ${siteId} at ${new Date(last).toISOString()}`);
+    start = new Date(last);
+  }
+  return out;
+}
+
+/** The sensors whose events tell about a resident: their own, or those of their room that belong to nobody. */
+export function sensorsOf(config: SiteConfig, resident: Resident): { bed: Set<string>; door: Set<string> } {
+  const bed = new Set<string>();
+  const door = new Set<string>();
+  for (const s of config.sensors) {
+    const mine = s.residentId === resident.id || (s.residentId === undefined && s.roomId === resident.roomId);
+    if (mine) (s.kind === 'bed' ? bed : door).add(s.id);
+  }
+  return { bed, door };
+}
+
+type AlarmRow = {
+  id: string;
+  resident_id: string | null;
+  rule: string;
+  priority: string;
+  raised_at: string;
+  received_at: string;
+  acknowledged_at: string | null;
+  resolved_at: string | null;
+  outcome: string | null;
+  status: string;
+  first_delivered_at: string | null;
+};
+
+const between = (from: string, to: string | null) => (to === null ? null : Date.parse(to) - Date.parse(from));
+
+export function toNightAlarm(row: AlarmRow): NightAlarm {
+  return {
+    id: row.id,
+    rule: row.rule as NightAlarm['rule'],
+    priority: row.priority as NightAlarm['priority'],
+    raisedAt: new Date(row.raised_at).toISOString(),
+    deliveredAfterMs: between(row.received_at, row.first_delivered_at),
+    // A nurse who resolves without first pressing "Jeg går" has responded at resolution.
+    responseMs: between(row.received_at, row.acknowledged_at ?? row.resolved_at),
+    outcome: row.outcome as NightAlarm['outcome'],
+    status: row.status,
+  };
+}
+
+/**
+ * Night summaries: computed from the time-series events and the alarms of one site and night
+ * (one read of the site's events for all its residents), stored in `night_summaries`, and read
+ * back from there, so they outlive the raw events.
+ */
+export class NightSummaryService {
+  constructor(
+    private readonly db: RelationalDb,
+    private readonly sites: SiteService,
+    private readonly timeSeries: TimeSeriesStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Alarms of a site whose raise time lies in [from, to), with the first delivery time. */
+  async alarmRows(siteId: string, from: number, to: number, residentId?: string): Promise<AlarmRow[]> {
+    // Raise times are ISO text from the gateway: widen the text range by a day for any offset, then filter exactly.
+    let query = this.db
+      .selectFrom('alarms')
+      .select((eb) => [
+        'alarms.id',
+        'alarms.resident_id',
+        'alarms.rule',
+        'alarms.priority',
+        'alarms.raised_at',
+        'alarms.received_at',
+        'alarms.acknowledged_at',
+        'alarms.resolved_at',
+        'alarms.outcome',
+        'alarms.status',
+        eb
+          .selectFrom('alarm_delivery')
+          .select((d) => d.fn.min('alarm_delivery.delivered_at').as('first'))
+          .whereRef('alarm_delivery.alarm_id', '=', 'alarms.id')
+          .as('first_delivered_at'),
+      ])
+      .where('alarms.site_id', '=', siteId)
+      .where('alarms.raised_at', '>=', new Date(from - 24 * HOUR).toISOString())
+      .where('alarms.raised_at', '<', new Date(to + 24 * HOUR).toISOString());
+    if (residentId !== undefined) query = query.where('alarms.resident_id', '=', residentId);
+    const rows = await query.orderBy('alarms.raised_at').execute();
+    return rows
+      .map((r) => ({ ...r, first_delivered_at: r.first_delivered_at ?? null }))
+      .filter((r) => {
+        const t = Date.parse(r.raised_at);
+        return t >= from && t < to;
+      });
+  }
+
+  /**
+   * Computes and stores the summaries of every resident of a site for one night (up to now when
+   * the night is still under way). Returns them; none when the site had neither events nor alarms.
+   */
+  async summariseSiteNight(siteId: string, night: string): Promise<NightSummary[]> {
+    const config = this.sites.get(siteId);
+    if (config === undefined) throw new Error(`no site "${siteId}"`);
+    const zone = config.site.timezone;
+    const now = this.clock.now();
+    const windows = new Map(config.residents.map((r) => [r.id, nightWindowOf(night, r.plan.nightWindow, zone)]));
+    const span = nightSpan(night, zone);
+    const from = Math.min(span.start, ...[...windows.values()].map((w) => w.start)) - LOOKBACK_MS;
+    const to = Math.max(span.end, ...[...windows.values()].map((w) => w.end));
+    const events = await allEvents(this.timeSeries, siteId, new Date(from), new Date(Math.min(to, now + 1)));
+    const alarms = await this.alarmRows(siteId, from + LOOKBACK_MS, to);
+    const inNight = events.some((e) => Date.parse(e.time) >= span.start);
+    if (!inNight && alarms.length === 0) {
+      // Nothing ran on this site that night (not installed yet, or the server was down): nothing to keep.
+      if (now >= Math.max(...[...windows.values()].map((w) => w.end))) await this.#markRun(siteId, night, 0, now);
+      return [];
+    }
+    const summaries: NightSummary[] = [];
+    for (const resident of config.residents) {
+      const window = windows.get(resident.id) as { start: number; end: number };
+      const sensors = sensorsOf(config, resident);
+      const readings = (ids: Set<string>, pick: (e: SensorEvent) => boolean | undefined): Reading[] | null => {
+        if (ids.size === 0) return null;
+        const out: Reading[] = [];
+        for (const e of events) {
+          const value = ids.has(e.sensorId) ? pick(e) : undefined;
+          if (value !== undefined) out.push({ time: Date.parse(e.time), value });
+        }
+        return out;
+      };
+      const summary = summariseNight({
+        siteId,
+        residentId: resident.id,
+        night,
+        timeZone: zone,
+        localWindow: resident.plan.nightWindow,
+        window,
+        graceMs: (resident.plan.bedGraceSeconds ?? PLAN_DEFAULTS.bedGraceSeconds) * 1000,
+        bed: readings(sensors.bed, (e) => e.occupied),
+        door: readings(sensors.door, (e) => e.open),
+        alarms: alarms
+          .filter((a) => a.resident_id === resident.id && Date.parse(a.raised_at) >= window.start && Date.parse(a.raised_at) < window.end)
+          .map(toNightAlarm),
+        now,
+      });
+      await this.#store(summary);
+      summaries.push(summary);
+    }
+    if (summaries.every((s) => s.complete)) await this.#markRun(siteId, night, summaries.length, now);
+    this.logger.info({ siteId, night, residents: summaries.length, events: events.length }, 'night summarised');
+    return summaries;
+  }
+
+  /**
+   * Summarises every night of every site that has ended (its last window closed `settleMs` ago)
+   * since `earliest` and has not been summarised yet. Returns how many site-nights got summaries; a
+   * site that fails is logged and counted in `failed`, so retention can hold back.
+   */
+  async summariseDue(earliest: number, settleMs: number): Promise<{ done: number; failed: number }> {
+    const now = this.clock.now();
+    let done = 0;
+    let failed = 0;
+    for (const config of this.sites.list()) {
+      const siteId = config.site.id;
+      const zone = config.site.timezone;
+      const first = nightOf(earliest, zone);
+      const runs = new Set(
+        (
+          await this.db.selectFrom('night_summary_runs').select('night').where('site_id', '=', siteId).where('night', '>=', first).execute()
+        ).map((r) => r.night),
+      );
+      for (let night = first; night <= nightOf(now, zone); night = addNights(night, 1)) {
+        if (runs.has(night)) continue;
+        const lastEnd = Math.max(
+          nightSpan(night, zone).start,
+          ...config.residents.map((r) => nightWindowOf(night, r.plan.nightWindow, zone).end),
+        );
+        if (lastEnd + settleMs > now) continue;
+        try {
+          if ((await this.summariseSiteNight(siteId, night)).length > 0) done++;
+        } catch (error) {
+          failed++;
+          this.logger.error({ err: error, siteId, night }, 'night summary failed');
+        }
+      }
+    }
+    return { done, failed };
+  }
+
+  /** The stored summary of one resident's night; computed (and stored) first when the night has data but none is stored. */
+  async get(siteId: string, residentId: string, night: string): Promise<NightSummary | null> {
+    const stored = await this.#read(siteId, residentId, night);
+    if (stored?.complete) return stored;
+    const fresh = await this.summariseSiteNight(siteId, night);
+    return fresh.find((s) => s.residentId === residentId) ?? stored;
+  }
+
+  /** Stored summaries of one resident for nights in [first, last], oldest first. */
+  async list(siteId: string, residentId: string, first: string, last: string): Promise<NightSummary[]> {
+    const rows = await this.db
+      .selectFrom('night_summaries')
+      .select('summary')
+      .where('site_id', '=', siteId)
+      .where('resident_id', '=', residentId)
+      .where('night', '>=', first)
+      .where('night', '<=', last)
+      .orderBy('night')
+      .execute();
+    return rows.map((r) => JSON.parse(r.summary) as NightSummary);
+  }
+
+  async #read(siteId: string, residentId: string, night: string): Promise<NightSummary | null> {
+    const row = await this.db
+      .selectFrom('night_summaries')
+      .select('summary')
+      .where('site_id', '=', siteId)
+      .where('resident_id', '=', residentId)
+      .where('night', '=', night)
+      .executeTakeFirst();
+    return row === undefined ? null : (JSON.parse(row.summary) as NightSummary);
+  }
+
+  async #store(s: NightSummary): Promise<void> {
+    const row = {
+      site_id: s.siteId,
+      resident_id: s.residentId,
+      night: s.night,
+      window_start: s.window.start,
+      window_end: s.window.end,
+      complete: s.complete ? 1 : 0,
+      verdict: s.verdict,
+      time_in_bed_minutes: s.timeInBedMinutes,
+      bed_exits: s.bedExits,
+      longest_out_minutes: s.longestOutOfBedMinutes,
+      door_openings: s.doorOpenings,
+      alarms: s.alarms.length,
+      summary: JSON.stringify(s),
+      computed_at: s.computedAt,
+    };
+    const { site_id: _s, resident_id: _r, night: _n, ...update } = row;
+    await this.db
+      .insertInto('night_summaries')
+      .values(row)
+      .onConflict((oc) => oc.columns(['site_id', 'resident_id', 'night']).doUpdateSet(update))
+      .execute();
+  }
+
+  async #markRun(siteId: string, night: string, residents: number, now: number): Promise<void> {
+    const row = { site_id: siteId, night, residents, computed_at: new Date(now).toISOString() };
+    await this.db
+      .insertInto('night_summary_runs')
+      .values(row)
+      .onConflict((oc) => oc.columns(['site_id', 'night']).doUpdateSet({ residents, computed_at: row.computed_at }))
+      .execute();
+  }
+}
+
+/** The most recent night whose window (of this plan) has closed by `now`. */
+export function lastEndedNight(now: number, window: Resident['plan']['nightWindow'], zone: string): string {
+  const tonight = nightOf(now, zone);
+  return now >= nightWindowOf(tonight, window, zone).end ? tonight : addNights(tonight, -1);
+}
