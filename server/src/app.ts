@@ -135,6 +135,11 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     }
     return reply.code(status).send({ error: error.message });
   });
+  // Every refused request counted by route and status: hostile or broken clients show on a dashboard.
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode < 400) return;
+    metrics.httpRefused.inc({ method: request.method, route: request.routeOptions.url ?? '(no route)', status: String(reply.statusCode) });
+  });
 
   const io = new Server(app.server, {
     serveClient: false,

@@ -18,6 +18,12 @@ export function createServerMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    httpRefused: new Counter({
+      name: 'nattevakt_server_http_refused_requests_total',
+      help: 'HTTP requests answered with 4xx or 5xx, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    }),
     duplicates: new Counter({
       name: 'nattevakt_server_duplicate_events_total',
       help: 're-delivered sensor events skipped',
