@@ -12,6 +12,8 @@ export interface SoundConditions {
   linkDown: boolean;
   disconnectedSince: number | null;
   gatewayDown: boolean;
+  /** Changes with every escalation alert: an escalation ends a pause at once. */
+  escalationAt?: number | null;
 }
 
 export interface AlarmSoundState {
@@ -29,6 +31,7 @@ export interface AlarmSoundState {
 }
 
 interface Pause {
+  since: number;
   until: number;
   /** The alarms that were active when the nurse paused: a new one ends the pause at once. */
   known: ReadonlySet<string>;
@@ -39,7 +42,13 @@ interface Pause {
  * technical tone for a lost link or gateway; a new low alarm chimes once. "Pause lyd" silences
  * it for two minutes, after which it sounds again by itself.
  */
-export function useAlarmSound({ openAlarms, linkDown, disconnectedSince, gatewayDown }: SoundConditions): AlarmSoundState {
+export function useAlarmSound({
+  openAlarms,
+  linkDown,
+  disconnectedSince,
+  gatewayDown,
+  escalationAt = null,
+}: SoundConditions): AlarmSoundState {
   const ready = useSyncExternalStore(alarmSound.subscribe, alarmSound.isReady);
   const [pause, setPause] = useState<Pause | null>(null);
   const linkLostLong = useElapsed(linkDown ? disconnectedSince : null, LINK_GRACE_MS);
@@ -61,6 +70,10 @@ export function useAlarmSound({ openAlarms, linkDown, disconnectedSince, gateway
     const ids = activeKey ? activeKey.split('\n') : [];
     if (ids.some((id) => !pause.known.has(id))) setPause(null);
   }, [activeKey, pause]);
+
+  useEffect(() => {
+    if (escalationAt !== null) setPause((current) => (current && current.since < escalationAt ? null : current));
+  }, [escalationAt]);
 
   useEffect(() => {
     if (!pause) return;
@@ -86,7 +99,7 @@ export function useAlarmSound({ openAlarms, linkDown, disconnectedSince, gateway
   }, [lowKey, pause]);
 
   const pauseSound = useCallback(() => {
-    setPause({ until: Date.now() + PAUSE_MS, known: new Set(activeKey ? activeKey.split('\n') : []) });
+    setPause({ since: Date.now(), until: Date.now() + PAUSE_MS, known: new Set(activeKey ? activeKey.split('\n') : []) });
   }, [activeKey]);
   const unpause = useCallback(() => setPause(null), []);
   const unlock = useCallback(() => void alarmSound.unlock(), []);

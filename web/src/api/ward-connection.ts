@@ -72,6 +72,11 @@ export class WardConnection {
     socket.on('room', (room) => this.store.applyRoom(room));
     socket.on('clock', (clock) => this.store.applyClock(clock));
     socket.on('gateway', (status) => this.store.applyGateway(status));
+    // Nobody answered in time: the alarm (with its new level) and a fresh alert that ends any sound pause.
+    socket.on('escalation', (alert) => {
+      this.receiveAlarm(alert.alarm);
+      this.store.noteEscalation(alert.alarm.id, alert.level, alert.notified);
+    });
 
     // Load at once rather than waiting for the socket, so a slow upgrade does not delay the board.
     this.requestResync();

@@ -26,6 +26,8 @@ export interface WardSnapshot {
   fallback: { status: FallbackStatus; alarms: readonly LocalAlarm[] };
   /** The last time the link came back after an outage, and how many alarm changes the resync brought. */
   recovered: { at: number; changes: number } | null;
+  /** The last escalation alert this tablet got (a pause of the sound ends with it). */
+  escalation: { alarmId: string; level: number; notified: string; at: number } | null;
 }
 
 /** How many resolved alarms to keep for the night's history. */
@@ -44,6 +46,7 @@ const initial: WardSnapshot = {
   loadError: null,
   fallback: { status: 'off', alarms: [] },
   recovered: null,
+  escalation: null,
 };
 
 /**
@@ -166,6 +169,10 @@ export class WardStore {
 
   applyFallbackAlarms(alarms: readonly LocalAlarm[]): void {
     this.update({ fallback: { ...this.snapshot.fallback, alarms } });
+  }
+
+  noteEscalation(alarmId: string, level: number, notified: string): void {
+    this.update({ escalation: { alarmId, level, notified, at: Date.now() } });
   }
 
   markRecovered(changes: number): void {

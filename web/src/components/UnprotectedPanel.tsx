@@ -1,26 +1,87 @@
+import type { UnprotectedReason, UnprotectedView } from '@nattevakt/protocol/supervision';
 import type { TFunction } from 'i18next';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ruleName } from '../alarms/explain.js';
 import { alarmsOfSite, isOpen } from '../alarms/order.js';
+import { getJson, HttpError } from '../api/rest.js';
 import { useWard } from '../api/ward-context.js';
 import { useSiteTime } from '../time/site-time.js';
 import { unprotectedFromRooms, type Weakness } from '../ward/protection.js';
 
-/** "Ubeskyttet i natt": every resident whose protection is weakened, with the reasons in words. */
+const REFRESH_MS = 60_000;
+/** Room and alarm changes come in bursts; ask the server once they settle. */
+const SETTLE_MS = 1_000;
+
+interface Entry {
+  residentId: string;
+  residentName: string;
+  roomName: string;
+  none: boolean;
+  reasons: string[];
+}
+
+/**
+ * "Ubeskyttet i natt": every resident whose protection is weakened, with the reasons in words.
+ * The server's list (GET /api/sites/:id/unprotected: legal basis, evaluations, plan status,
+ * sensors, technical alarms) when it answers; otherwise what the board itself can see in the
+ * rooms, so the panel never goes blank while the server is away.
+ */
 export function UnprotectedPanel() {
   const { t } = useTranslation();
   const ward = useWard();
-  const { now } = useSiteTime();
-  // Minute resolution is enough, and keeps the list from re-rendering every second.
+  const { now, format } = useSiteTime();
+  const siteId = ward.site?.id;
+  const [server, setServer] = useState<UnprotectedView | null>(null);
+
+  useEffect(() => {
+    if (siteId === undefined || ward.link !== 'connected') return;
+    const aborter = new AbortController();
+    const load = () =>
+      getJson<UnprotectedView>(`/api/sites/${encodeURIComponent(siteId)}/unprotected`, aborter.signal).then(setServer, (error: unknown) => {
+        if (!aborter.signal.aborted && error instanceof HttpError) setServer(null);
+      });
+    const settle = setTimeout(load, SETTLE_MS);
+    const timer = setInterval(load, REFRESH_MS);
+    return () => {
+      aborter.abort();
+      clearTimeout(settle);
+      clearInterval(timer);
+    };
+    // The rooms and alarms are the triggers: a sensor goes silent, a technical alarm opens.
+  }, [siteId, ward.link, ward.rooms, ward.alarms]);
+
   const minute = Math.floor(now / 60_000);
-  const list = useMemo(() => {
-    const open = alarmsOfSite(ward.alarms.values(), ward.site?.id).filter(isOpen);
+  const derived = useMemo(() => {
+    const open = alarmsOfSite(ward.alarms.values(), siteId).filter(isOpen);
     return unprotectedFromRooms(ward.rooms, open, minute * 60_000);
-  }, [ward.alarms, ward.rooms, ward.site?.id, minute]);
+  }, [ward.alarms, ward.rooms, siteId, minute]);
+
+  const useServer = server !== null && server.siteId === siteId && ward.link === 'connected';
+  const list: Entry[] = useServer
+    ? server.residents.map((r) => ({
+        residentId: r.residentId,
+        residentName: r.residentName,
+        roomName: r.roomName,
+        none: r.protection === 'none',
+        reasons: r.reasons.map((reason) => serverReason(reason, t, format)),
+      }))
+    : derived.map((r) => ({
+        residentId: r.residentId,
+        residentName: r.residentName,
+        roomName: r.roomName,
+        none: r.reasons.some((reason) => reason.kind === 'plan-paused'),
+        reasons: r.reasons.map((reason) => weaknessText(reason, t)),
+      }));
 
   return (
-    <details className="unprotected" data-testid="unprotected-panel" open={list.length > 0} data-count={list.length}>
+    <details
+      className="unprotected"
+      data-testid="unprotected-panel"
+      open={list.length > 0}
+      data-count={list.length}
+      data-source={useServer ? 'server' : 'board'}
+    >
       <summary>{list.length === 0 ? t('unprotected.none') : t('unprotected.title', { count: list.length })}</summary>
       {list.length > 0 && (
         <ul className="unprotected-list">
@@ -29,9 +90,10 @@ export function UnprotectedPanel() {
               <strong>
                 {entry.roomName} · {entry.residentName}
               </strong>
+              {entry.none && <span className="badge badge-unarmed"> {t('unprotected.noProtection')}</span>}
               <ul className="unprotected-reasons">
                 {entry.reasons.map((reason) => (
-                  <li key={`${reason.kind}-${'sensor' in reason ? reason.sensor : ''}`}>{weaknessText(reason, t)}</li>
+                  <li key={reason}>{reason}</li>
                 ))}
               </ul>
             </li>
@@ -41,6 +103,40 @@ export function UnprotectedPanel() {
       {list.length > 0 && <p className="unprotected-note">{t('unprotected.note')}</p>}
     </details>
   );
+}
+
+function serverReason(reason: UnprotectedReason, t: TFunction, format: (instant: string) => string): string {
+  const kind = reason.sensorKind ? t(`sensor.${reason.sensorKind}`) : t('unprotected.aSensor');
+  switch (reason.code) {
+    case 'no-legal-basis':
+      return t('unprotected.noLegalBasis');
+    case 'plan-paused':
+      return reason.until
+        ? t('unprotected.pausedUntil', { time: format(reason.until), reason: reason.reason ?? '' })
+        : t('unprotected.paused', { reason: reason.reason ?? '' });
+    case 'plan-ended':
+      return t('unprotected.ended', { reason: reason.reason ?? '' });
+    case 'evaluation-overdue':
+      return t('unprotected.evaluationOverdue', { date: reason.date ?? '', days: Math.abs(reason.days ?? 0) });
+    case 'evaluation-due':
+      return t('unprotected.evaluationDue', { date: reason.date ?? '', days: reason.days ?? 0 });
+    case 'sensor-missing':
+      return t('unprotected.sensorMissing', { kind });
+    case 'sensor-never-seen':
+      return t('unprotected.sensorNeverSeen', { kind });
+    case 'sensor-offline':
+      return t('unprotected.sensorOffline', { kind });
+    case 'sensor-silent':
+      return reason.since
+        ? t('unprotected.sensorSilentSince', { kind, time: format(reason.since) })
+        : t('unprotected.sensorSilent', { kind, minutes: reason.minutes ?? 0 });
+    case 'low-battery':
+      return t('unprotected.lowBattery', { kind, percent: reason.battery ?? 0 });
+    case 'technical-alarm':
+      return t('unprotected.technicalAlarm', { rule: ruleName(reason.rule ?? '', t) });
+    default:
+      return reason.code;
+  }
 }
 
 function weaknessText(reason: Weakness, t: TFunction): string {

@@ -178,6 +178,8 @@ function problemText(sensor: SensorHealth, t: TFunction): string {
           return t('technician.problem.signal', { signal: sensor.signal ?? 0 });
         case 'flapping':
           return t('technician.problem.flapping', { count: sensor.changesPerMinute });
+        default:
+          return problem;
       }
     })
     .join(' · ');

@@ -26,6 +26,7 @@ export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }
     linkDown,
     disconnectedSince: ward.disconnectedSince,
     gatewayDown: ward.link === 'connected' && ward.gatewayConnected === false,
+    escalationAt: ward.escalation?.at ?? null,
   });
   const highUnanswered = open.some((alarm) => alarm.status === 'active' && alarm.priority === 'high');
 
