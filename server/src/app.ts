@@ -9,6 +9,7 @@ import { AlarmDeliveryService } from './alarms/delivery.js';
 import { type Clock, EscalationScheduler, type EscalationSettings, escalationOptions, systemClock } from './alarms/escalation.js';
 import { type AuthOptions, installAuth } from './auth/auth-routes.js';
 import { AuthService } from './auth/auth-service.js';
+import { SessionExpiry } from './auth/session-expiry.js';
 import { createServerMetrics, type ServerMetrics } from './observability/metrics.js';
 import { type Cluster, type ClusterOptions, redisCluster, standalone } from './realtime/cluster.js';
 import { attachGatewayNamespace, gatewayConnected, relayOtherInstances } from './realtime/gateway-namespace.js';
@@ -23,14 +24,19 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { HttpError } from './routes/http-error.js';
 import { nightReportRoutes } from './routes/night-reports.js';
+import { collectOpenApi, openApiRoute } from './routes/openapi.js';
 import { relativeRoutes } from './routes/relatives.js';
+import { siteConfigRoutes } from './routes/site-config.js';
+import { supervisionRoutes } from './routes/supervision.js';
 import { wardRoutes } from './routes/ward.js';
 import { webAppRoutes } from './routes/web-app.js';
+import { SiteEditor } from './sites/site-editor.js';
 import { SiteService } from './sites/site-service.js';
 import { openRelationalStore } from './stores/relational/database.js';
 import { InfluxTimeSeriesStore } from './stores/timeseries/influx-time-series.js';
 import { SqliteTimeSeriesStore } from './stores/timeseries/sqlite-time-series.js';
 import type { TimeSeriesStore } from './stores/timeseries/time-series-store.js';
+import { type SupervisionOptions, SupervisionService } from './supervision/supervision-service.js';
 import { WardState } from './ward/ward-state.js';
 
 export interface AppOptions {
@@ -64,6 +70,10 @@ export interface AppOptions {
   redis?: ClusterOptions & { syncPollMs?: number };
   /** Raw-event retention (default 30 days) and the job that summarises nights before deleting (see `RetentionOptions`). */
   retention?: RetentionOptions;
+  /** Evaluation reminder window and the supervision scheduler's poll (see `SupervisionOptions`). */
+  supervision?: SupervisionOptions;
+  /** How often expired sessions are ended and their live sockets disconnected (default 30 000 ms). */
+  sessionSweepMs?: number;
 }
 
 export interface NattevaktServer {
@@ -85,6 +95,12 @@ export interface NattevaktServer {
   nights: NightSummaryService;
   relatives: RelativeService;
   retention: RetentionJob;
+  /** Legal basis, plan status, arming, evaluation reminders. */
+  supervision: SupervisionService;
+  /** Rooms, residents, sensors and plans, changed one at a time with an audit row. */
+  editor: SiteEditor;
+  /** Ends expired sessions and disconnects their sockets. */
+  sessionExpiry: SessionExpiry;
 }
 
 /**
@@ -115,13 +131,19 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     : new SqliteTimeSeriesStore(memory ? ':memory:' : join(options.dataDir, 'timeseries.db'));
   const metrics = createServerMetrics();
   const sites = new SiteService(db);
+  const supervision = new SupervisionService(db, sites, clock, root.child({ module: 'supervision' }), options.supervision);
+  // No configuration reaches a gateway armed without a legal basis and an active plan.
+  sites.setArmingPolicy(supervision.arm);
   await sites.load();
+  await supervision.rederiveAll();
+  const editor = new SiteEditor(sites, clock);
   const ward = new WardState(db, sites);
   const alarms = new AlarmService(db, sites, root.child({ module: 'alarms' }), { clock, escalation });
   const delivery = new AlarmDeliveryService(db, root.child({ module: 'alarm-delivery' }), { clock });
   const escalations = new EscalationScheduler(alarms, escalation, clock, root.child({ module: 'escalation' }));
   const clocks = new Map<string, SiteClock>();
   const auth = new AuthService(db, () => clock.now());
+  const sessionExpiry = new SessionExpiry(auth, root.child({ module: 'sessions' }), options.sessionSweepMs);
   const nights = new NightSummaryService(db, sites, timeSeries, clock, root.child({ module: 'night-summaries' }));
   const relatives = new RelativeService(db, () => clock.now());
   const retention = new RetentionJob(nights, timeSeries, clock, root.child({ module: 'retention' }), options.retention);
@@ -135,6 +157,8 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     }
     return reply.code(status).send({ error: error.message });
   });
+  // Before any route: the OpenAPI document is built from every route's schema.
+  const openApi = collectOpenApi(app, { title: 'Nattevakt', version: '0.1.0' });
   // Every refused request counted by route and status: hostile or broken clients show on a dashboard.
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode < 400) return;
@@ -153,7 +177,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const feed = new AlarmFeed(alarms, cluster, root.child({ module: 'alarm-feed' }), { pollMs: options.redis?.syncPollMs ?? 2_000 });
   const staff = io.of('/staff') as unknown as StaffNamespace;
   const gatewayNsp = io.of('/gateway') as unknown as GatewayNamespace;
-  attachStaffNamespace(staff, { alarms, feed, delivery, auth, metrics, logger: root.child({ module: 'staff' }) });
+  attachStaffNamespace(staff, { alarms, feed, delivery, auth, metrics, supervision, logger: root.child({ module: 'staff' }) });
   attachGatewayNamespace(gatewayNsp, {
     sites,
     alarms,
@@ -191,6 +215,8 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   app.addHook('onClose', async () => {
     clearInterval(siteTimer);
     await escalations.stop();
+    await supervision.stop();
+    await sessionExpiry.stop();
     await retention.stop();
     await feed.stop();
     await cluster.close();
@@ -213,11 +239,16 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   await app.register(alarmRoutes, { alarms });
   await app.register(alarmDeliveryRoutes, { delivery, now: () => clock.now() });
   await app.register(eventRoutes, { sites, timeSeries });
+  await app.register(siteConfigRoutes, { sites, editor, supervision });
+  await app.register(supervisionRoutes, { db, sites, supervision, ward, alarms, clocks, clock });
+  openApiRoute(app, openApi);
   const now = () => clock.now();
   await app.register(nightReportRoutes, { sites, nights, timeSeries, db, now, rawEventDays: retention.rawEventDays });
   await app.register(relativeRoutes, { sites, relatives, nights, now });
   if (options.webDir !== undefined) await app.register(webAppRoutes, { webDir: options.webDir });
   escalations.start();
+  supervision.start();
+  sessionExpiry.start();
   retention.start();
   return {
     app,
@@ -236,5 +267,8 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     nights,
     relatives,
     retention,
+    supervision,
+    editor,
+    sessionExpiry,
   };
 }

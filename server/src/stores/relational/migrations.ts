@@ -152,6 +152,80 @@ export const migrations: Record<string, Migration> = {
       for (const table of ['sessions', 'user_sites', 'users']) await sql`drop table ${sql.table(table)}`.execute(db);
     },
   },
+  '0005-residents-legal-basis': {
+    async up(db: Kysely<unknown>) {
+      // The legal basis of each resident's supervision: a consent, or a vedtak (pasient- og
+      // brukerrettighetsloven § 4-6 a). Rows are never deleted: a new record or a revocation ends
+      // the current one, so the history stays. At most one current (not ended) row per resident.
+      await db.schema
+        .createTable('legal_basis')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('given_by', 'text')
+        .addColumn('guardian_name', 'text')
+        .addColumn('consented_on', 'text')
+        .addColumn('decided_on', 'text')
+        .addColumn('next_evaluation_on', 'text')
+        .addColumn('reference', 'text')
+        .addColumn('note', 'text')
+        .addColumn('recorded_by', 'text', (c) => c.notNull())
+        .addColumn('recorded_by_id', 'text', (c) => c.notNull())
+        .addColumn('recorded_at', 'text', (c) => c.notNull())
+        .addColumn('evaluated_on', 'text')
+        // The evaluation state the nurse in charge was last told of (none, due, overdue): claimed
+        // by a conditional UPDATE, so each reminder is sent once whatever the number of instances.
+        .addColumn('reminder_state', 'text', (c) => c.notNull().defaultTo('none'))
+        .addColumn('ended_at', 'text')
+        .addColumn('ended_by', 'text')
+        .addColumn('end_reason', 'text')
+        .execute();
+      await db.schema
+        .createIndex('legal_basis_current')
+        .on('legal_basis')
+        .columns(['site_id', 'resident_id'])
+        .unique()
+        .where(sql.ref('ended_at'), 'is', null)
+        .execute();
+      await db.schema.createIndex('legal_basis_resident').on('legal_basis').columns(['site_id', 'resident_id', 'recorded_at']).execute();
+      // Whether a resident's plan runs: active, paused (reason, optional end) or ended. No row = active.
+      await db.schema
+        .createTable('plan_status')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('until', 'text')
+        .addColumn('changed_by', 'text', (c) => c.notNull())
+        .addColumn('changed_by_id', 'text', (c) => c.notNull())
+        .addColumn('changed_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('plan_status_pk', ['site_id', 'resident_id'])
+        .execute();
+      // Every change to a site's configuration, legal basis and plan status: who, when, what.
+      await db.schema
+        .createTable('config_audit')
+        .addColumn('seq', onPostgres(db) ? 'serial' : 'integer', (c) => (onPostgres(db) ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('entity', 'text', (c) => c.notNull())
+        .addColumn('entity_id', 'text', (c) => c.notNull())
+        .addColumn('resident_id', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer')
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('config_audit_site').on('config_audit').columns(['site_id', 'seq']).execute();
+      // A disabled user cannot log in, and their sessions end (live sockets included).
+      await db.schema.alterTable('users').addColumn('disabled_at', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').dropColumn('disabled_at').execute();
+      for (const table of ['config_audit', 'plan_status', 'legal_basis']) await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
   '0006-night-summaries-relatives': {
     async up(db: Kysely<unknown>) {
       // One resident's night, derived from the raw events and alarms; kept when the raw events are deleted.

@@ -63,10 +63,71 @@ export interface RelationalSchema {
     detail: ColumnType<string | null, string | null | undefined, string | null>;
   };
   /** People (migration 0004); `role` is one of `Role` in auth/roles.ts. */
-  users: { id: string; username: string; display_name: string; role: string; password_hash: string; created_at: string };
+  users: {
+    id: string;
+    username: string;
+    display_name: string;
+    role: string;
+    password_hash: string;
+    created_at: string;
+    /** Set when the user was disabled (migration 0005); null while the user may log in. */
+    disabled_at: ColumnType<string | null, string | null | undefined, string | null>;
+  };
   user_sites: { user_id: string; site_id: string };
   /** Login sessions: only the SHA-256 of the opaque token is stored. */
   sessions: { token_sha256: string; user_id: string; created_at: string; expires_at: string };
+  /** A resident's legal basis for supervision, current (`ended_at` null) and past (migration 0005). */
+  legal_basis: {
+    id: string;
+    site_id: string;
+    resident_id: string;
+    /** `consent` or `vedtak` */
+    kind: string;
+    given_by: string | null;
+    guardian_name: string | null;
+    consented_on: string | null;
+    decided_on: string | null;
+    next_evaluation_on: string | null;
+    reference: string | null;
+    note: string | null;
+    recorded_by: string;
+    recorded_by_id: string;
+    recorded_at: string;
+    evaluated_on: string | null;
+    /** `none`, `due` or `overdue`: the evaluation state the nurse in charge was last reminded of. */
+    reminder_state: ColumnType<string, string | undefined, string>;
+    ended_at: string | null;
+    ended_by: string | null;
+    end_reason: string | null;
+  };
+  /** Whether a resident's plan runs (`active`, `paused`, `ended`); no row = active (migration 0005). */
+  plan_status: {
+    site_id: string;
+    resident_id: string;
+    state: string;
+    reason: string | null;
+    until: string | null;
+    changed_by: string;
+    changed_by_id: string;
+    changed_at: string;
+  };
+  /** Every change to a site's configuration, legal bases and plan status (migration 0005). */
+  config_audit: {
+    seq: Generated<number>;
+    site_id: string;
+    /** `site`, `room`, `resident`, `sensor`, `plan`, `legal-basis`, `plan-status` */
+    entity: string;
+    entity_id: string;
+    resident_id: string | null;
+    action: string;
+    actor: string;
+    /** The user's id, or `system`. */
+    actor_id: string;
+    at: string;
+    /** The site's configuration revision the change produced; null when it produced none. */
+    revision: number | null;
+    detail: ColumnType<string | null, string | null | undefined, string | null>;
+  };
   /** One resident's night (migration 0006); `summary` is the JSON NightSummary, the columns are for trends. */
   night_summaries: {
     site_id: string;
