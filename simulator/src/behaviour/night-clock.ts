@@ -13,6 +13,9 @@ export class NightClock {
   readonly night: string;
   readonly zone: string;
   readonly #evening: DateTime;
+  // Luxon's zone arithmetic is slow; these are asked for every message.
+  #start: number | undefined;
+  #end: number | undefined;
 
   constructor(night: string, zone: string) {
     if (!EVENING_DATE.test(night)) throw new RangeError(`night must be the evening date as YYYY-MM-DD, got "${night}"`);
@@ -25,12 +28,14 @@ export class NightClock {
 
   /** Noon on the evening date: where the behaviour model starts the day. */
   get start(): number {
-    return this.#evening.set({ hour: 12 }).toMillis();
+    this.#start ??= this.#evening.set({ hour: 12 }).toMillis();
+    return this.#start;
   }
 
   /** Noon the next day: where the behaviour model ends the night. */
   get end(): number {
-    return this.#evening.plus({ days: 1 }).set({ hour: 12 }).toMillis();
+    this.#end ??= this.#evening.plus({ days: 1 }).set({ hour: 12 }).toMillis();
+    return this.#end;
   }
 
   /** The instant of a local wall-clock time "HH:MM" (seconds optional as a number) in this night. */

@@ -189,16 +189,25 @@ function compile(scenario: Scenario, options: CompileOptions, at: At, lineOf: (p
       if (fault !== null) faults[sensor.id] = [...(faults[sensor.id] ?? []), fault];
     }
   });
-  for (const [residentId, told] of Object.entries(directions)) {
-    const exits = [...(told.exits ?? [])].sort((a, b) => a.leave - b.leave);
-    for (let i = 1; i < exits.length; i++) {
-      const previous = exits[i - 1] as BedExit;
-      const next = exits[i] as BedExit;
+  // A resident is never on two trips at once.
+  const trips = new Map<string, { leave: number; back: number; path: string }[]>();
+  scenario.timeline.forEach((item, index) => {
+    if (!('resident' in item) || !['toilet', 'walk-out', 'fall', 'up'].includes(item.does)) return;
+    const told = directions[item.resident]?.exits ?? [];
+    const exit = told.find((e) => e.leave === time(item.at));
+    if (exit !== undefined)
+      trips.set(item.resident, [...(trips.get(item.resident) ?? []), { leave: exit.leave, back: exit.back, path: `/timeline/${index}` }]);
+  });
+  for (const [residentId, list] of trips) {
+    const sorted = [...list].sort((a, b) => a.leave - b.leave);
+    for (let i = 1; i < sorted.length; i++) {
+      const previous = sorted[i - 1] as { leave: number; back: number; path: string };
+      const next = sorted[i] as { leave: number; back: number; path: string };
       if (next.leave < previous.back) {
         problems.push(
           at(
-            '/timeline',
-            `${residentId} leaves the bed at ${clock.local(next.leave).time} before being back from the trip at ${clock.local(previous.leave).time}`,
+            `${next.path}/at`,
+            `${residentId} leaves the bed at ${clock.local(next.leave).time}, before being back from the trip of ${clock.local(previous.leave).time} (${previous.path})`,
           ),
         );
       }

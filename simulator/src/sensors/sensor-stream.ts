@@ -76,13 +76,16 @@ export function sensorStream(options: SensorStreamOptions): ScheduledMessage[] {
   const mute = (at: number) => faults.some((f) => (f.type === 'silent' || f.type === 'offline') && within(at, f.from, f.until));
 
   const changes = withFlapping(options.changes, faults);
+  // The state at an instant: the last change at or before it (binary search; at noon the resident is up and the door closed).
   const stateAt = (at: number): boolean => {
-    let state = false; // at noon the resident is up and the door closed
-    for (const change of changes) {
-      if (change.at > at) break;
-      state = change.value;
+    let low = 0;
+    let high = changes.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((changes[middle]?.at ?? 0) <= at) low = middle + 1;
+      else high = middle;
     }
-    return state;
+    return low === 0 ? false : (changes[low - 1]?.value ?? false);
   };
 
   const messages: ScheduledMessage[] = [];
