@@ -90,7 +90,15 @@ export const nightReportRoutes: FastifyPluginAsync<NightReportDeps> = async (app
 
   app.get<{ Params: Static<typeof ResidentParams>; Querystring: Static<typeof NightRange> }>(
     '/api/sites/:siteId/residents/:residentId/nights',
-    { schema: { params: ResidentParams, querystring: NightRange, response: { 200: NightSummaryList } } },
+    {
+      schema: {
+        tags: ['nights'],
+        summary: "A resident's stored night summaries",
+        params: ResidentParams,
+        querystring: NightRange,
+        response: { 200: NightSummaryList },
+      },
+    },
     async (request) => {
       const { siteId, residentId } = request.params;
       requireSite(requireRole(request, STAFF_ROLES), siteId);
@@ -104,6 +112,8 @@ export const nightReportRoutes: FastifyPluginAsync<NightReportDeps> = async (app
     '/api/sites/:siteId/residents/:residentId/nights/:night',
     {
       schema: {
+        tags: ['nights'],
+        summary: "One resident's night (computed and stored if missing)",
         params: Type.Object({ siteId: Id, residentId: Id, night: NightDate }, { additionalProperties: false }),
         response: { 200: NightSummary },
       },
@@ -125,6 +135,8 @@ export const nightReportRoutes: FastifyPluginAsync<NightReportDeps> = async (app
     '/api/sites/:siteId/reports/alarms',
     {
       schema: {
+        tags: ['reports'],
+        summary: 'Alarms per night and rule, response times, false-alarm shares, nights without a physical check',
         params: Type.Object({ siteId: Id }, { additionalProperties: false }),
         querystring: Type.Object({ ...NightRange.properties, residentId: Type.Optional(Id) }, { additionalProperties: false }),
         response: { 200: AlarmReport },
@@ -158,7 +170,15 @@ export const nightReportRoutes: FastifyPluginAsync<NightReportDeps> = async (app
 
   app.post<{ Params: Static<typeof ResidentParams>; Body: Static<typeof WhatIfBody> }>(
     '/api/sites/:siteId/residents/:residentId/what-if',
-    { schema: { params: ResidentParams, body: WhatIfBody, response: { 200: WhatIfResult } } },
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'What-if: alarms the last nights would have raised under a proposed plan (nothing is saved)',
+        params: ResidentParams,
+        body: WhatIfBody,
+        response: { 200: WhatIfResult },
+      },
+    },
     async (request) => {
       const { siteId, residentId } = request.params;
       requireSite(requireRole(request, REPORT_ROLES), siteId);
@@ -230,6 +250,8 @@ export const nightReportRoutes: FastifyPluginAsync<NightReportDeps> = async (app
     '/api/sites/:siteId/residents/:residentId/fhir/alarms',
     {
       schema: {
+        tags: ['reports'],
+        summary: "A resident's alarms as a FHIR R4 Bundle of DetectedIssue",
         params: ResidentParams,
         querystring: Type.Object(
           {

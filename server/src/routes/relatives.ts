@@ -87,7 +87,14 @@ export const relativeRoutes: FastifyPluginAsync<{
 
   app.get<{ Params: Static<typeof ResidentParams> }>(
     '/api/sites/:siteId/residents/:residentId/relatives',
-    { schema: { params: ResidentParams, response: { 200: Relatives } } },
+    {
+      schema: {
+        tags: ['relatives'],
+        summary: "A resident's relatives and consent to share",
+        params: ResidentParams,
+        response: { 200: Relatives },
+      },
+    },
     async (request) => {
       staff(request, request.params.siteId, request.params.residentId);
       return overview(request.params.siteId, request.params.residentId);
@@ -97,7 +104,7 @@ export const relativeRoutes: FastifyPluginAsync<{
   const LinkParams = Type.Object({ siteId: Id, residentId: Id, username: Username }, { additionalProperties: false });
   app.put<{ Params: Static<typeof LinkParams> }>(
     '/api/sites/:siteId/residents/:residentId/relatives/:username',
-    { schema: { params: LinkParams, response: { 200: Relatives } } },
+    { schema: { tags: ['relatives'], summary: 'Link a relative user to a resident', params: LinkParams, response: { 200: Relatives } } },
     async (request) => {
       const { siteId, residentId, username } = request.params;
       const user = staff(request, siteId, residentId);
@@ -109,7 +116,7 @@ export const relativeRoutes: FastifyPluginAsync<{
 
   app.delete<{ Params: Static<typeof LinkParams> }>(
     '/api/sites/:siteId/residents/:residentId/relatives/:username',
-    { schema: { params: LinkParams, response: { 200: Relatives } } },
+    { schema: { tags: ['relatives'], summary: 'Unlink a relative', params: LinkParams, response: { 200: Relatives } } },
     async (request) => {
       const { siteId, residentId, username } = request.params;
       const user = staff(request, siteId, residentId);
@@ -122,7 +129,15 @@ export const relativeRoutes: FastifyPluginAsync<{
 
   app.post<{ Params: Static<typeof ResidentParams>; Body: Static<typeof ConsentBody> }>(
     '/api/sites/:siteId/residents/:residentId/sharing-consent',
-    { schema: { params: ResidentParams, body: ConsentBody, response: { 200: Relatives } } },
+    {
+      schema: {
+        tags: ['relatives'],
+        summary: "Record the resident's (or guardian's) consent to share with relatives",
+        params: ResidentParams,
+        body: ConsentBody,
+        response: { 200: Relatives },
+      },
+    },
     async (request) => {
       const { siteId, residentId } = request.params;
       const user = staff(request, siteId, residentId);
@@ -134,7 +149,14 @@ export const relativeRoutes: FastifyPluginAsync<{
 
   app.delete<{ Params: Static<typeof ResidentParams> }>(
     '/api/sites/:siteId/residents/:residentId/sharing-consent',
-    { schema: { params: ResidentParams, response: { 200: Relatives } } },
+    {
+      schema: {
+        tags: ['relatives'],
+        summary: 'Withdraw the consent to share with relatives',
+        params: ResidentParams,
+        response: { 200: Relatives },
+      },
+    },
     async (request) => {
       const { siteId, residentId } = request.params;
       const user = staff(request, siteId, residentId);
@@ -148,6 +170,8 @@ export const relativeRoutes: FastifyPluginAsync<{
     '/api/sites/:siteId/relative-access-log',
     {
       schema: {
+        tags: ['relatives'],
+        summary: 'Every read by a relative: who, which resident, what, when',
         params: Type.Object({ siteId: Id }, { additionalProperties: false }),
         querystring: Type.Object(
           { residentId: Type.Optional(Id), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) },
@@ -179,21 +203,32 @@ export const relativeRoutes: FastifyPluginAsync<{
     return resident;
   };
 
-  app.get('/api/relative/residents', { schema: { response: { 200: RelativeResidentList } } }, async (request) => {
-    const user = requireRole(request, ['relative']);
-    const residents = [];
-    for (const { siteId, residentId } of await deps.relatives.visibleTo(user.id)) {
-      const resident = deps.sites.get(siteId)?.residents.find((r) => r.id === residentId);
-      if (resident === undefined) continue;
-      await deps.relatives.logAccess(user, siteId, residentId, 'residents');
-      residents.push({ siteId, residentId, name: resident.name });
-    }
-    return { residents };
-  });
+  app.get(
+    '/api/relative/residents',
+    { schema: { tags: ['relative view'], summary: 'The residents I may follow', response: { 200: RelativeResidentList } } },
+    async (request) => {
+      const user = requireRole(request, ['relative']);
+      const residents = [];
+      for (const { siteId, residentId } of await deps.relatives.visibleTo(user.id)) {
+        const resident = deps.sites.get(siteId)?.residents.find((r) => r.id === residentId);
+        if (resident === undefined) continue;
+        await deps.relatives.logAccess(user, siteId, residentId, 'residents');
+        residents.push({ siteId, residentId, name: resident.name });
+      }
+      return { residents };
+    },
+  );
 
   app.get<{ Params: Static<typeof ResidentParams> }>(
     '/api/relative/residents/:siteId/:residentId/last-night',
-    { schema: { params: ResidentParams, response: { 200: RelativeLastNight } } },
+    {
+      schema: {
+        tags: ['relative view'],
+        summary: 'Last night in plain words',
+        params: ResidentParams,
+        response: { 200: RelativeLastNight },
+      },
+    },
     async (request) => {
       const { siteId, residentId } = request.params;
       const resident = await visible(request, siteId, residentId, 'last-night');
@@ -217,6 +252,8 @@ export const relativeRoutes: FastifyPluginAsync<{
     '/api/relative/residents/:siteId/:residentId/trend',
     {
       schema: {
+        tags: ['relative view'],
+        summary: 'The last nights: time in bed, times up, alarms',
         params: ResidentParams,
         querystring: Type.Object({ nights: Type.Integer({ minimum: 1, maximum: 60, default: 14 }) }, { additionalProperties: false }),
         response: { 200: RelativeTrend },
