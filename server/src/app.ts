@@ -182,7 +182,8 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     sites,
     alarms,
     ward,
-    timeSeries,
+    // Late events (a gateway's outbox after an outage) send their nights back to the summary job.
+    timeSeries: nights.watching(timeSeries),
     metrics,
     logger: root.child({ module: 'gateway-ingest' }),
     staff,

@@ -1,5 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import type { AlarmReport, NightSummary, WhatIfResult } from '@nattevakt/protocol/night-summary';
 import type { SupervisionPlan } from '@nattevakt/protocol/site-config';
+import type { GatewayClientToServer, GatewayServerToClient, OutboxItem } from '@nattevakt/protocol/socket-events';
+import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NattevaktServer } from '../src/app.js';
 import { engines } from './support/databases.js';
@@ -88,6 +91,57 @@ describe.each(engines)('night summaries, reports, what-if and FHIR export ($name
     expect(audit).toEqual(expect.arrayContaining(['raised', 'acknowledged', 'resolved']));
     // A second run finds nothing new to summarise and deletes idempotently.
     expect(await s.retention.run()).toMatchObject({ deleted: true, summarised: 0 });
+  });
+
+  it("a gateway's outbox delivered late sends an already summarised night back to be summarised again", async () => {
+    const { server: s } = await start();
+    expect(await s.retention.run()).toMatchObject({ summarised: 2 }); // the nights of the 23rd and 24th
+    const nurse = await as(s, 'nurse');
+    const before = (await nurse.get('/api/sites/demo/residents/res-2/nights/2026-11-24')).json<NightSummary>();
+    expect(before).toMatchObject({ bedExits: 0, timeInBedMinutes: 420 });
+
+    // Bjarne's gateway was cut off at 03:00 and delivers its outbox through the real ingestion path.
+    await s.sites.setGatewayToken('demo', 'gateway-token-for-night-tests-01');
+    await s.app.listen({ host: '127.0.0.1', port: 0 });
+    const socket: Socket<GatewayServerToClient, GatewayClientToServer> = io(
+      `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}/gateway`,
+      {
+        auth: { token: 'gateway-token-for-night-tests-01' },
+        transports: ['websocket'],
+        reconnection: false,
+      },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      const late = (id: string, time: string, occupied: boolean): OutboxItem => ({
+        type: 'event',
+        event: {
+          id,
+          siteId: 'demo',
+          sensorId: 'bed-2',
+          sensorKind: 'bed',
+          roomId: 'room-2',
+          residentId: 'res-2',
+          time: new Date(oslo('2026-11-25', time)).toISOString(),
+          occupied,
+          format: 'native',
+          raw: '{}',
+        },
+      });
+      const ack = await socket.emitWithAck('batch', [late('late-1', '03:00', false), late('late-2', '03:40', true)]);
+      expect(ack).toEqual({ ok: true, accepted: 2, rejected: [] });
+    } finally {
+      socket.disconnect();
+    }
+    const after = (await nurse.get('/api/sites/demo/residents/res-2/nights/2026-11-24')).json<NightSummary>();
+    expect(after).toMatchObject({ bedExits: 1, longestOutOfBedMinutes: 40, timeInBedMinutes: 380 });
+    // Astrid's stored night is the same as before.
+    expect((await nurse.get('/api/sites/demo/residents/res-1/nights/2026-11-24')).json<NightSummary>()).toMatchObject({
+      timeInBedMinutes: 534,
+    });
   });
 
   it('retention keeps raw events younger than the period', async () => {

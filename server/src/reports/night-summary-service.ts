@@ -13,6 +13,8 @@ const HOUR = 3_600_000;
 /** How far before the window the bed mat's last state is looked for. */
 const LOOKBACK_MS = 24 * HOUR;
 const PAGE = 10_000;
+/** An event this much older than now may belong to a night already summarised. */
+const LATE_AFTER_MS = 30 * 60_000;
 
 /** Every event of a site in [from, to), paged through the port's limit. */
 export async function allEvents(store: TimeSeriesStore, siteId: string, from: Date, to: Date): Promise<SensorEvent[]> {
@@ -85,6 +87,9 @@ export function toNightAlarm(row: AlarmRow): NightAlarm {
  * back from there, so they outlive the raw events.
  */
 export class NightSummaryService {
+  /** How long raw events are kept (set by the retention job): older nights are never summarised again. */
+  rawEventDays = 30;
+
   constructor(
     private readonly db: RelationalDb,
     private readonly sites: SiteService,
@@ -221,10 +226,59 @@ export class NightSummaryService {
     return { done, failed };
   }
 
+  /**
+   * The store the gateway ingestion writes through: it forwards everything, and when a batch holds
+   * events of a night already summarised (a gateway that was cut off delivers its outbox late), it
+   * clears that night's run marker so the job summarises it again. Live events are never that old,
+   * so the ingestion path pays nothing for it.
+   */
+  watching(store: TimeSeriesStore): TimeSeriesStore {
+    return {
+      write: async (events) => {
+        const written = await store.write(events);
+        if (written > 0) await this.#lateEvents(events);
+        return written;
+      },
+      range: (siteId, from, to, limit) => store.range(siteId, from, to, limit),
+      deleteBefore: (before) => store.deleteBefore(before),
+      close: () => store.close(),
+    };
+  }
+
+  async #lateEvents(events: SensorEvent[]): Promise<void> {
+    const now = this.clock.now();
+    const late = new Map<string, Set<string>>();
+    for (const e of events) {
+      const t = Date.parse(e.time);
+      // Summaries are made 30 minutes after a window closes at the earliest; a younger event cannot be in one.
+      if (t > now - LATE_AFTER_MS) continue;
+      const zone = this.sites.get(e.siteId)?.site.timezone;
+      if (zone === undefined) continue;
+      const night = nightOf(t, zone);
+      // A night whose raw events may already be partly deleted keeps the summary it has.
+      if (nightSpan(night, zone).start < now - this.rawEventDays * 24 * HOUR) continue;
+      const nights = late.get(e.siteId) ?? new Set<string>();
+      nights.add(night);
+      late.set(e.siteId, nights);
+    }
+    for (const [siteId, nights] of late) {
+      const cleared = await this.db
+        .deleteFrom('night_summary_runs')
+        .where('site_id', '=', siteId)
+        .where('night', 'in', [...nights])
+        .executeTakeFirst();
+      if (Number(cleared.numDeletedRows) > 0)
+        this.logger.info({ siteId, nights: [...nights] }, 'late events: nights will be summarised again');
+    }
+  }
+
   /** The stored summary of one resident's night; computed (and stored) first when the night has data but none is stored. */
   async get(siteId: string, residentId: string, night: string): Promise<NightSummary | null> {
     const stored = await this.#read(siteId, residentId, night);
-    if (stored?.complete) return stored;
+    if (stored?.complete && (await this.#summarised(siteId, night))) return stored;
+    // Past retention the raw events are (partly) gone: what is stored stays.
+    const zone = this.sites.get(siteId)?.site.timezone ?? 'UTC';
+    if (stored !== null && nightSpan(night, zone).start < this.clock.now() - this.rawEventDays * 24 * HOUR) return stored;
     const fresh = await this.summariseSiteNight(siteId, night);
     return fresh.find((s) => s.residentId === residentId) ?? stored;
   }
@@ -241,6 +295,17 @@ export class NightSummaryService {
       .orderBy('night')
       .execute();
     return rows.map((r) => JSON.parse(r.summary) as NightSummary);
+  }
+
+  /** Whether the night's summaries are up to date (its run marker is there; late events clear it). */
+  async #summarised(siteId: string, night: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('night_summary_runs')
+      .select('night')
+      .where('site_id', '=', siteId)
+      .where('night', '=', night)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async #read(siteId: string, residentId: string, night: string): Promise<NightSummary | null> {

@@ -48,6 +48,7 @@ export class RetentionJob {
     this.rawEventDays = options.rawEventDays ?? DEFAULT_RAW_EVENT_DAYS;
     if (!Number.isInteger(this.rawEventDays) || this.rawEventDays < 1)
       throw new Error(`rawEventDays must be a whole number ≥ 1, got ${this.rawEventDays}`);
+    nights.rawEventDays = this.rawEventDays;
     this.#intervalMs = options.intervalMs ?? 15 * 60_000;
     this.#settleMs = options.settleMs ?? 30 * 60_000;
   }
