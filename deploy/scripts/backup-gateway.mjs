@@ -14,7 +14,18 @@
  * The backup directory holds manifest.json with each file's SHA-256; restore checks them first.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -98,14 +109,26 @@ function restore(from, stateDir, config) {
         else rmSync(target, { force: true }); // absent when backed up: absent after the restore
       }
       if (config !== undefined && 'gateway.json' in manifest.files) atomicCopy(join(from, 'gateway.json'), config);
+      ownLikeStateDir(stateDir, [OUTBOX, `${OUTBOX}-wal`, `${OUTBOX}-shm`]);
       return { restored: stateDir, from, outboxDepth: outboxDepth(join(stateDir, OUTBOX)), files: Object.keys(manifest.files) };
     });
 }
 
+/** Replaces a file at once, keeping the owner and mode the old one had (a root restore must not lock the gateway out). */
 function atomicCopy(from, to) {
   const temp = join(dirname(to), `.${basename(to)}.restore`);
   copyFileSync(from, temp);
+  const old = existsSync(to) ? statSync(to) : statSync(dirname(to));
+  chmodSync(temp, old.isDirectory() ? 0o640 : old.mode & 0o777);
+  if (process.getuid?.() === 0) chownSync(temp, old.uid, old.gid);
   renameSync(temp, to);
+}
+
+/** Run as root, the restored outbox belongs to whoever owns the state directory (the gateway's user). */
+function ownLikeStateDir(stateDir, names) {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = statSync(stateDir);
+  for (const name of names) if (existsSync(join(stateDir, name))) chownSync(join(stateDir, name), uid, gid);
 }
 
 async function main() {

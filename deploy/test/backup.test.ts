@@ -4,7 +4,7 @@
  * and the gateway's state (outbox, site configuration, open alarms, configuration file). Each test
  * backs up, changes the data, restores, and compares every table or file with what it was.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Outbox } from '@nattevakt/gateway/outbox/outbox';
@@ -167,6 +167,10 @@ describe('the gateway state', () => {
     writeFileSync(configFile, '{}');
     outbox.close();
 
+    // As on a ward box: the configuration is root:gateway 0640 and the state belongs to the gateway's user.
+    chmodSync(configFile, 0o640);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(stateDir, 65534, 65534);
     const restored = await documented('backup-gateway.mjs', [
       'restore',
       '--from',
@@ -176,6 +180,8 @@ describe('the gateway state', () => {
       '--config',
       configFile,
     ]);
+    expect(statSync(configFile).mode & 0o777).toBe(0o640);
+    if (asRoot) expect(statSync(join(stateDir, 'outbox.db')).uid).toBe(65534);
     expect(restored.outboxDepth).toBe(50);
     const reopened = new Outbox(join(stateDir, 'outbox.db'));
     try {
