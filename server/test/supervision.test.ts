@@ -160,10 +160,9 @@ describe.each(engines)('legal basis, plan status and arming ($name)', (engine) =
     const { server, call, clock, armedOf } = await start();
     await call('POST', `${BASE}/legal-basis`, { kind: 'consent', givenBy: 'resident', consentedOn: '2026-11-25' });
     const until = new Date(clock.now() + 2 * 3_600_000).toISOString();
-    expect((await call('POST', `${BASE}/plan/pause`, { reason: 'permisjon', until })).json()).toMatchObject({
-      armed: false,
-      status: { until },
-    });
+    // Given with an offset and no milliseconds (05:00+01:00 = 04:00Z), kept as UTC text so it compares as time.
+    const pause = await call('POST', `${BASE}/plan/pause`, { reason: 'permisjon', until: '2026-11-25T05:00:00+01:00' });
+    expect(pause.json()).toMatchObject({ armed: false, status: { until } });
     clock.advance(2 * 3_600_000 - 1);
     expect(await server.supervision.runDue()).toEqual({ resumed: 0, reminded: 0 });
     clock.advance(1);

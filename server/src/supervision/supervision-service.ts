@@ -317,7 +317,8 @@ export class SupervisionService {
       throw new HttpError(400, `body/until: ${input.until} has already passed`);
     return this.#setStatus(siteId, residentId, actor, 'paused', (from) => {
       if (from === 'ended') throw new HttpError(409, `the plan of resident "${residentId}" has ended; resume it before pausing it`);
-      return { reason: input.reason, until: input.until ?? null };
+      // Stored as toISOString() text, so it compares as time with the scheduler's `now`.
+      return { reason: input.reason, until: input.until === undefined ? null : new Date(input.until).toISOString() };
     });
   }
 
