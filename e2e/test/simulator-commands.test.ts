@@ -56,6 +56,12 @@ describe('the simulator command line against a real gateway', () => {
       /missing {5}expected door-open-at-night res-2 between 03:09:50 and 03:10:10 \(line 15\); got the nearest at 04:00:00/,
     );
 
+    // With the gateway's health endpoint, verify says so before it starts.
+    const checked = capture();
+    const health = ['--health', `http://127.0.0.1:${gateway.gateway.healthPort}/health`];
+    expect(await runCommandLine(['verify', file, '--url', gateway.url, ...credentials, ...health], checked)).toBe(1);
+    expect(checked.stderr).toMatch(/the gateway's clock is at 2026-11-25T03:00:00.000Z, after the scenario's start .* never runs back/);
+
     const later = capture();
     expect(await runCommandLine(['verify', file, '--url', gateway.url, ...credentials, '--night', '2026-11-30'], later)).toBe(0);
     expect(later.stdout).toMatch(/^PASS/);

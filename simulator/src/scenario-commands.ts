@@ -59,6 +59,7 @@ clock never runs back: to run again on the same gateway, give a later --night, o
   --step S                simulated seconds between clock messages (default 5): alarms are at most this late
   --speed X               simulated seconds per real second; 0 (default) as fast as the gateway acknowledges
   --night DATE            play the scenario on this evening date instead of its own
+  --health URL            the gateway's health endpoint: refuse to start when its clock is already past the scenario
   --json                  print the result as JSON
 
 Examples:
@@ -127,7 +128,7 @@ const mqttFlags = {
 
 export const SCENARIO_COMMANDS = {
   check: { print: { type: 'string' }, night: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  verify: { ...mqttFlags, night: { type: 'string' } },
+  verify: { ...mqttFlags, night: { type: 'string' }, health: { type: 'string' } },
   replay: {
     ...mqttFlags,
     'gateway-config': { type: 'string' },
@@ -297,8 +298,10 @@ async function verifyCommand(values: Values, files: string[], io: ScenarioComman
   io.err(
     `[verify] ${scenario.name}: ${scenario.messages.length} meldinger, ${localTime(scenario.from, scenario.clock)}–${localTime(scenario.to, scenario.clock)} natt ${scenario.clock.night} → ${options.url}\n`,
   );
+  const health = text(values, 'health');
   const result = await verifyScenario(scenario, {
     ...options,
+    ...(health !== undefined ? { healthUrl: health } : {}),
     signal: io.signal,
     progressEveryMs: io.progressEveryMs ?? 2000,
     onProgress: progressLine(scenario, io),
@@ -367,8 +370,10 @@ async function replayCommand(values: Values, files: string[], io: ScenarioComman
     `[replay] ${plan.messages.length} meldinger for ${plan.siteId}, ${localTime(plan.from, scenario.clock)}–${localTime(plan.to, scenario.clock)}` +
       `${plan.converted > 0 ? ` (${plan.converted} Zigbee2MQTT-hendelser sendt som native meldinger)` : ''} → ${options.url}\n`,
   );
+  const health = text(values, 'health');
   const result = await verifyScenario(scenario, {
     ...options,
+    ...(health !== undefined ? { healthUrl: health } : {}),
     signal: io.signal,
     progressEveryMs: io.progressEveryMs ?? 2000,
     onProgress: progressLine(scenario, io),

@@ -33,6 +33,11 @@ export interface VerifyOptions {
   speed?: number;
   /** Real ms to wait for alarms still on their way after the last message (default 300). */
   settleMs?: number;
+  /**
+   * The gateway's health endpoint (http://host:port/health): checked first, so a gateway whose
+   * simulated clock is already past the scenario's start is refused with a clear message.
+   */
+  healthUrl?: string;
   onProgress?: (progress: VerifyProgress) => void;
   /** Real ms between progress reports (default 1000). */
   progressEveryMs?: number;
@@ -97,6 +102,7 @@ export async function verifyScenario(scenario: CompiledScenario, options: Verify
       );
     }
   };
+  if (options.healthUrl !== undefined) await checkGatewayClock(options.healthUrl, scenario);
   const main = await connect('simulator', { username: options.username, password: options.password });
   let bridge: MqttClient | null = null;
   const clients: MqttClient[] = [main];
@@ -211,5 +217,26 @@ export async function verifyScenario(scenario: CompiledScenario, options: Verify
     };
   } finally {
     await Promise.all(clients.map((client) => client.endAsync(true).catch(() => undefined)));
+  }
+}
+
+/** Refuses to run when the gateway's site clock is already past the scenario's start: it would ignore ours. */
+async function checkGatewayClock(healthUrl: string, scenario: CompiledScenario): Promise<void> {
+  let health: { clock?: string; siteId?: string };
+  try {
+    const response = await fetch(healthUrl);
+    health = (await response.json()) as typeof health;
+  } catch (error) {
+    throw new Error(`cannot read the gateway's health at ${healthUrl}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (health.siteId !== undefined && health.siteId !== scenario.site.site.id) {
+    throw new Error(`the gateway serves site "${health.siteId}", the scenario's site is "${scenario.site.site.id}"`);
+  }
+  const clock = health.clock === undefined ? Number.NaN : Date.parse(health.clock);
+  if (clock > scenario.from) {
+    throw new Error(
+      `the gateway's clock is at ${health.clock}, after the scenario's start ${new Date(scenario.from).toISOString()}: a simulated clock never runs back. ` +
+        'Restart the gateway, or run the scenario on a later night with --night.',
+    );
   }
 }
