@@ -34,6 +34,7 @@ export function UnprotectedPanel() {
   const siteId = ward.site?.id;
   const [server, setServer] = useState<UnprotectedView | null>(null);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rooms and alarms are the triggers (a sensor goes silent, a technical alarm opens).
   useEffect(() => {
     if (siteId === undefined || ward.link !== 'connected') return;
     const aborter = new AbortController();
@@ -48,7 +49,6 @@ export function UnprotectedPanel() {
       clearTimeout(settle);
       clearInterval(timer);
     };
-    // The rooms and alarms are the triggers: a sensor goes silent, a technical alarm opens.
   }, [siteId, ward.link, ward.rooms, ward.alarms]);
 
   const minute = Math.floor(now / 60_000);
