@@ -177,7 +177,7 @@ describe.skipIf(!ready)('a full installation on this machine', () => {
       const handshake = await fetch(base);
       const sid = JSON.parse((await handshake.text()).slice(1)).sid as string;
       const cookie = (handshake.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-      const headers = withCookie ? { cookie } : {};
+      const headers: Record<string, string> = withCookie ? { cookie } : {};
       const statuses: number[] = [];
       for (const body of ['40', '41', '40', '41']) {
         const post = await fetch(`${base}&sid=${sid}`, { method: 'POST', body, headers: { ...headers, 'content-type': 'text/plain' } });
@@ -211,13 +211,14 @@ describe.skipIf(!ready)('a full installation on this machine', () => {
     const deadline = Date.now() + 15_000;
     let health: { uplinkConnected?: boolean; siteId?: string } = {};
     while (Date.now() < deadline && health.uplinkConnected !== true) {
-      health = await (await fetch(`http://127.0.0.1:${ports.gatewayHealth}/health`)).json();
+      health = (await (await fetch(`http://127.0.0.1:${ports.gatewayHealth}/health`)).json()) as typeof health;
       if (health.uplinkConnected !== true) await new Promise((r) => setTimeout(r, 250));
     }
     expect(health).toMatchObject({ siteId: 'example-site', uplinkConnected: true });
     const connected = await Promise.all(
       [ports.server1, ports.server2].map(
-        async (port) => (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()).gatewaysConnected as number,
+        async (port) =>
+          ((await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as { gatewaysConnected: number }).gatewaysConnected,
       ),
     );
     expect(connected.reduce((a, b) => a + b, 0)).toBe(1);
