@@ -137,7 +137,9 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   await sites.load();
   await supervision.rederiveAll();
   const editor = new SiteEditor(sites, clock);
-  const ward = new WardState(db, sites);
+  // With more than one instance the ward state is read from the database; alone, from memory.
+  const ward = new WardState(db, sites, { shared: options.redis !== undefined });
+  await ward.load();
   const alarms = new AlarmService(db, sites, root.child({ module: 'alarms' }), { clock, escalation });
   const delivery = new AlarmDeliveryService(db, root.child({ module: 'alarm-delivery' }), { clock });
   const escalations = new EscalationScheduler(alarms, escalation, clock, root.child({ module: 'escalation' }));

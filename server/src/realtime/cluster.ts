@@ -59,6 +59,29 @@ export const standalone: Cluster = {
   close: async () => {},
 };
 
+/**
+ * The adapter sends some commands without awaiting them (SUBSCRIBE on its own connections,
+ * PUBLISH of server-side events, SET of a session). When a connection closes with such a command
+ * still queued (this instance stopping while Redis is away), its rejection would be unhandled and
+ * end the process. Callers that do await still see the rejection; connections the adapter makes
+ * with `duplicate()` are treated the same.
+ */
+function quiet(redis: Redis): Redis {
+  const client = redis as unknown as Record<string, ((...args: unknown[]) => unknown) | undefined>;
+  for (const command of ['publish', 'set', 'subscribe', 'ssubscribe']) {
+    const send = client[command]?.bind(redis);
+    if (send === undefined) continue;
+    client[command] = (...args: unknown[]) => {
+      const sent = send(...args);
+      if (sent instanceof Promise) sent.catch(() => {});
+      return sent;
+    };
+  }
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (...args: Parameters<Redis['duplicate']>) => quiet(duplicate(...args));
+  return redis;
+}
+
 /** Connects to Redis and installs the Socket.IO Redis Streams adapter on `io` (before namespaces are used). */
 export function redisCluster(io: Server, options: ClusterOptions, logger: Logger): Cluster {
   const prefix = options.keyPrefix ?? 'nattevakt:';
@@ -68,19 +91,7 @@ export function redisCluster(io: Server, options: ClusterOptions, logger: Logger
     maxRetriesPerRequest: null,
     connectionName: 'nattevakt-server',
   });
-  // The adapter sends some commands without awaiting them (PUBLISH of server-side events, SET of
-  // a session): a rejection (this instance closing with commands still queued) must not become
-  // an unhandled rejection, which would end the process. Callers that do await still see it.
-  const client = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  for (const command of ['publish', 'set']) {
-    const send = client[command]?.bind(redis);
-    if (send === undefined) continue;
-    client[command] = (...args: unknown[]) => {
-      const sent = send(...args);
-      sent.catch(() => {});
-      return sent;
-    };
-  }
+  quiet(redis);
   let lost = false;
   let closed = false;
   const reconnectListeners: (() => void)[] = [];

@@ -24,54 +24,51 @@ const toState = (row: SensorRow): SensorState => ({
   battery: row.battery,
 });
 
+/** The sensor's state after `event`, or null when the event is older than what is known (an outbox replay). */
+function nextState(previous: SensorState | undefined, event: SensorEvent): SensorState | null {
+  if (previous !== undefined && Date.parse(previous.lastSeen) > Date.parse(event.time)) return null;
+  const reading = event.sensorKind === 'bed' ? event.occupied : event.open;
+  const value = reading === undefined ? (previous?.value ?? null) : reading ? 1 : 0;
+  return {
+    value,
+    since: value !== (previous?.value ?? null) ? event.time : (previous?.since ?? event.time),
+    online: event.online === undefined ? (previous?.online ?? null) : event.online ? 1 : 0,
+    lastSeen: event.time,
+    battery: event.battery ?? previous?.battery ?? null,
+  };
+}
+
 /**
  * The live state of every room, derived from sensor events and kept per sensor in the database,
- * so the board is right after a server restart and on every instance: it is read from there, not
- * from this instance's memory, because the site's gateway may be connected to another instance.
- * `since` moves only when the state changes, so a sensor's heartbeat does not reset "out of bed
- * for N minutes".
+ * so the board is right after a server restart. `since` moves only when the state changes, so a
+ * sensor's heartbeat does not reset "out of bed for N minutes".
+ *
+ * Alone, an instance keeps a copy in memory and only writes through. `shared` (more than one
+ * instance): every read goes to the database, because the site's gateway may be connected to
+ * another instance, which changes the state there.
  */
 export class WardState {
+  /** Site/sensor → state; only when not shared. */
+  readonly #sensors = new Map<string, SensorState>();
+  readonly #shared: boolean;
+
   constructor(
     private readonly db: RelationalDb,
     private readonly sites: SiteService,
-  ) {}
+    options: { shared?: boolean } = {},
+  ) {
+    this.#shared = options.shared ?? false;
+  }
+
+  async load(): Promise<void> {
+    if (this.#shared) return;
+    for (const row of await this.db.selectFrom('sensor_state').selectAll().execute())
+      this.#sensors.set(`${row.site_id}/${row.sensor_id}`, toState(row));
+  }
 
   /** Applies an event; returns the room's new state when the event belongs to a known room. */
   async apply(event: SensorEvent): Promise<RoomState | null> {
-    const applied = await this.db.transaction().execute(async (trx) => {
-      let query = trx.selectFrom('sensor_state').selectAll().where('site_id', '=', event.siteId).where('sensor_id', '=', event.sensorId);
-      // Two instances applying events of one sensor at once (a gateway moving between them) take turns.
-      if (engineOf(trx) === 'postgres') query = query.forUpdate();
-      const stored = await query.executeTakeFirst();
-      const previous = stored === undefined ? undefined : toState(stored);
-      const reading = event.sensorKind === 'bed' ? event.occupied : event.open;
-      const value = reading === undefined ? (previous?.value ?? null) : reading ? 1 : 0;
-      // Events can arrive late (outbox replay): only a newer event moves the state.
-      if (previous !== undefined && Date.parse(previous.lastSeen) > Date.parse(event.time)) return false;
-      const next: SensorState = {
-        value,
-        since: value !== (previous?.value ?? null) ? event.time : (previous?.since ?? event.time),
-        online: event.online === undefined ? (previous?.online ?? null) : event.online ? 1 : 0,
-        lastSeen: event.time,
-        battery: event.battery ?? previous?.battery ?? null,
-      };
-      const row = {
-        site_id: event.siteId,
-        sensor_id: event.sensorId,
-        value: next.value,
-        since: next.since,
-        online: next.online,
-        last_seen: next.lastSeen,
-        battery: next.battery,
-      };
-      await trx
-        .insertInto('sensor_state')
-        .values(row)
-        .onConflict((oc) => oc.columns(['site_id', 'sensor_id']).doUpdateSet(row))
-        .execute();
-      return true;
-    });
+    const applied = this.#shared ? await this.#applyShared(event) : await this.#applyAlone(event);
     return applied ? this.room(event.siteId, event.roomId) : null;
   }
 
@@ -88,9 +85,56 @@ export class WardState {
     return config.rooms.map((r) => this.#roomOf(siteId, r.id, states)).filter((r): r is RoomState => r !== null);
   }
 
+  async #applyAlone(event: SensorEvent): Promise<boolean> {
+    const key = `${event.siteId}/${event.sensorId}`;
+    const next = nextState(this.#sensors.get(key), event);
+    if (next === null) return false;
+    this.#sensors.set(key, next);
+    await this.#write(this.db, event, next);
+    return true;
+  }
+
+  #applyShared(event: SensorEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('sensor_state').selectAll().where('site_id', '=', event.siteId).where('sensor_id', '=', event.sensorId);
+      // Two instances applying events of one sensor at once (a gateway moving between them) take turns.
+      if (engineOf(trx) === 'postgres') query = query.forUpdate();
+      const stored = await query.executeTakeFirst();
+      const next = nextState(stored === undefined ? undefined : toState(stored), event);
+      if (next === null) return false;
+      await this.#write(trx, event, next);
+      return true;
+    });
+  }
+
+  async #write(db: RelationalDb, event: SensorEvent, next: SensorState): Promise<void> {
+    const row = {
+      site_id: event.siteId,
+      sensor_id: event.sensorId,
+      value: next.value,
+      since: next.since,
+      online: next.online,
+      last_seen: next.lastSeen,
+      battery: next.battery,
+    };
+    await db
+      .insertInto('sensor_state')
+      .values(row)
+      .onConflict((oc) => oc.columns(['site_id', 'sensor_id']).doUpdateSet(row))
+      .execute();
+  }
+
   /** Sensor id → state, of the given sensors of a site (all of them when `ids` is omitted). */
   async #states(siteId: string, ids?: string[]): Promise<Map<string, SensorState>> {
     if (ids?.length === 0) return new Map();
+    if (!this.#shared) {
+      const states = new Map<string, SensorState>();
+      for (const id of ids ?? this.sites.get(siteId)?.sensors.map((s) => s.id) ?? []) {
+        const state = this.#sensors.get(`${siteId}/${id}`);
+        if (state !== undefined) states.set(id, state);
+      }
+      return states;
+    }
     let query = this.db.selectFrom('sensor_state').selectAll().where('site_id', '=', siteId);
     if (ids !== undefined) query = query.where('sensor_id', 'in', ids);
     return new Map((await query.execute()).map((row) => [row.sensor_id, toState(row)]));
