@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import type { AlarmSoundState } from '../alarm-sound/useAlarmSound.js';
 import type { Me } from '../api/auth.js';
 import { useWard } from '../api/ward-context.js';
+import { useWakeLock } from '../shift/wake-lock.js';
 import { formatClock } from '../time/format.js';
 import { useSiteTime } from '../time/site-time.js';
 import { LanguageToggle } from './LanguageToggle.js';
@@ -19,6 +20,7 @@ export function SiteHeader({ me, sound, onEndShift }: Props) {
   const ward = useWard();
   const { now, timeZone } = useSiteTime();
   const clock = ward.clock?.clock;
+  const wakeLock = useWakeLock();
 
   return (
     <header className="site-header">
@@ -43,6 +45,11 @@ export function SiteHeader({ me, sound, onEndShift }: Props) {
         {ward.gatewayConnected !== null && (
           <span className={`status-pill ${ward.gatewayConnected ? 'status-ok' : 'status-bad'}`} data-testid="gateway-status">
             {ward.gatewayConnected ? t('header.gatewayConnected') : t('header.gatewayDisconnected')}
+          </span>
+        )}
+        {wakeLock !== 'on' && (
+          <span className="status-pill status-warn" data-testid="wake-lock-status" title={t('header.screenMaySleepHint')}>
+            {t('header.screenMaySleep')}
           </span>
         )}
       </div>
