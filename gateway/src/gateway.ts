@@ -217,11 +217,10 @@ export class Gateway {
           // sensor re-sends it (we crashed after storing it, before the PUBACK), the server keeps one.
           const event = result.event.sensorTime === undefined ? result.event : { ...result.event, id: contentId(topic, payload) };
           this.metrics.messages.inc({ kind: event.sensorKind });
-          this.#outbox?.enqueue({ type: 'event', event });
+          this.#outbox?.append({ type: 'event', event });
           const before = this.#alarmsDecided;
           this.bus.emit('sensorEvent', event);
           if (this.#alarmsDecided > before) this.metrics.decisionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-          this.#uplink?.flush();
           break;
         }
         case 'clock':
@@ -247,8 +246,25 @@ export class Gateway {
       this.metrics.rejected.inc({ reason: 'internal' });
       this.logger.error({ err: error, topic: topic.slice(0, 200) }, 'failed to handle sensor message');
     } finally {
-      done();
+      // The PUBACK only once the message is on disk: the outbox commits a burst of messages at once.
+      this.#whenDurable(() => {
+        done();
+        this.#uplink?.flush();
+      });
     }
+  }
+
+  /** Runs `then` once everything appended to the outbox is durable (at once without an outbox). */
+  #whenDurable(then: () => void): void {
+    const outbox = this.#outbox;
+    if (outbox === null) {
+      then();
+      return;
+    }
+    outbox.afterCommit((error) => {
+      if (error) this.logger.error({ err: error.message }, 'outbox commit failed');
+      then();
+    });
   }
 
   #alarmsDecided = 0;
@@ -256,16 +272,18 @@ export class Gateway {
   #onAlarm(alarm: AlarmDecision): void {
     this.#alarmsDecided++;
     this.metrics.alarms.inc({ rule: alarm.rule });
-    this.#outbox?.enqueue({ type: 'alarm', alarm });
-    // On-site consumers get the alarm even with the uplink down.
-    this.#transport?.publish(topics.alarms(alarm.siteId), JSON.stringify(alarm), { qos: 1, retain: false }).catch((error: unknown) => {
-      this.logger.error({ alarmId: alarm.id, err: (error as Error).message }, 'local alarm publish failed');
+    this.#outbox?.append({ type: 'alarm', alarm });
+    // On-site consumers get the alarm even with the uplink down, once it is durably in the outbox.
+    this.#whenDurable(() => {
+      this.#transport?.publish(topics.alarms(alarm.siteId), JSON.stringify(alarm), { qos: 1, retain: false }).catch((error: unknown) => {
+        this.logger.error({ alarmId: alarm.id, err: (error as Error).message }, 'local alarm publish failed');
+      });
+      this.#uplink?.flush();
     });
-    this.#uplink?.flush();
   }
 
   #onCleared(cleared: ConditionCleared): void {
-    this.#outbox?.enqueue({ type: 'cleared', cleared });
-    this.#uplink?.flush();
+    this.#outbox?.append({ type: 'cleared', cleared });
+    this.#whenDurable(() => this.#uplink?.flush());
   }
 }

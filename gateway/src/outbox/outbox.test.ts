@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OutboxItem } from '@nattevakt/protocol/socket-events';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from './outbox.js';
 
@@ -31,5 +32,37 @@ describe('outbox', () => {
     expect(reopened.depth()).toBe(1);
     expect(reopened.peek(10)[0]?.item).toEqual(item('c'));
     reopened.close();
+  });
+
+  it('group commit: appends in one turn of the event loop are one commit; who waits hears after it, not before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outbox-'));
+    dirs.push(dir);
+    const path = join(dir, 'outbox.db');
+    const outbox = new Outbox(path);
+    const other = new Database(path, { readonly: true }); // another connection sees only what is committed
+    const committed = () => (other.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    const told: string[] = [];
+    for (const id of ['a', 'b', 'c']) {
+      outbox.append(item(id));
+      outbox.afterCommit((error) => told.push(error ? `error ${id}` : id));
+    }
+    expect([committed(), told, outbox.depth()]).toEqual([0, [], 3]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([committed(), told]).toEqual([3, ['a', 'b', 'c']]);
+    // Nothing open: at once.
+    outbox.afterCommit(() => told.push('now'));
+    expect(told.at(-1)).toBe('now');
+    // peek sends only what is on disk: it commits the open batch first, and tells the waiting ones right after.
+    outbox.append(item('d'));
+    outbox.afterCommit(() => told.push('d'));
+    expect(outbox.peek(10).map((e) => (e.item.type === 'cleared' ? e.item.cleared.alarmId : ''))).toEqual(['a', 'b', 'c', 'd']);
+    expect(committed()).toBe(4);
+    await Promise.resolve();
+    expect(told.at(-1)).toBe('d');
+    // close() commits what is still open.
+    outbox.append(item('e'));
+    outbox.close();
+    expect(committed()).toBe(5);
+    other.close();
   });
 });

@@ -12,6 +12,12 @@ export interface OutboxEntry {
  * The gateway's durable outbox: every event and alarm decision is written here before anything
  * is sent, and removed only when the server has acknowledged it, so a restart or a lost uplink
  * loses nothing (at-least-once; the server de-duplicates by id). See docs/adr/0001.
+ *
+ * Group commit: `append` adds to an open transaction that commits once the current turn of the
+ * event loop is done (setImmediate), so a burst of messages is one commit instead of one each
+ * (a commit writes at least a whole WAL page: ~60 µs alone against ~9 µs per row in a batch).
+ * Whatever must wait until an item is durable (the MQTT PUBACK, the local alarm publish) waits
+ * with `afterCommit`.
  */
 export class Outbox {
   readonly #db: Database.Database;
@@ -20,6 +26,12 @@ export class Outbox {
   readonly #remove: Database.Statement<[number, number]>;
   readonly #depth: Database.Statement<[]>;
   readonly #oldest: Database.Statement<[]>;
+  readonly #begin: Database.Statement<[]>;
+  readonly #commit: Database.Statement<[]>;
+  readonly #rollback: Database.Statement<[]>;
+  /** Waiting for the open transaction to commit. */
+  #waiting: ((error?: Error) => void)[] = [];
+  #commitScheduled: NodeJS.Immediate | null = null;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -35,14 +47,41 @@ export class Outbox {
     this.#remove = this.#db.prepare('DELETE FROM outbox WHERE seq >= ? AND seq <= ?');
     this.#depth = this.#db.prepare('SELECT COUNT(*) AS n FROM outbox');
     this.#oldest = this.#db.prepare('SELECT created_at AS t FROM outbox ORDER BY seq LIMIT 1');
+    this.#begin = this.#db.prepare('BEGIN');
+    this.#commit = this.#db.prepare('COMMIT');
+    this.#rollback = this.#db.prepare('ROLLBACK');
   }
 
+  /** Writes an item and commits at once (with anything appended before it). */
   enqueue(item: OutboxItem): number {
-    return Number(this.#insert.run(JSON.stringify(item), Date.now()).lastInsertRowid);
+    const seq = this.append(item);
+    this.#commitNow(true);
+    return seq;
   }
 
-  /** The oldest entries, in order. */
+  /** Writes an item in the open batch; durable once the batch commits (see `afterCommit`). */
+  append(item: OutboxItem): number {
+    if (!this.#db.inTransaction) this.#begin.run();
+    const seq = Number(this.#insert.run(JSON.stringify(item), Date.now()).lastInsertRowid);
+    this.#commitScheduled ??= setImmediate(() => {
+      this.#commitScheduled = null;
+      this.#commitNow(false);
+    });
+    return seq;
+  }
+
+  /**
+   * Calls back once everything appended so far is durable: after the open batch commits, or at
+   * once when nothing is open. With an error when the batch could not be committed (rolled back).
+   */
+  afterCommit(callback: (error?: Error) => void): void {
+    if (this.#db.inTransaction) this.#waiting.push(callback);
+    else callback();
+  }
+
+  /** The oldest durable entries, in order (an open batch is committed first: nothing leaves before it is on disk). */
   peek(limit: number): OutboxEntry[] {
+    this.#commitNow(true);
     return (this.#peek.all(limit) as { seq: number; item: string }[]).map((row) => ({
       seq: row.seq,
       item: JSON.parse(row.item) as OutboxItem,
@@ -65,6 +104,31 @@ export class Outbox {
   }
 
   close(): void {
+    this.#commitNow(false);
     this.#db.close();
+  }
+
+  /** Commits the open batch and tells who waited; `later` defers them to a microtask (no re-entry into a caller mid-peek). */
+  #commitNow(later: boolean): void {
+    if (this.#commitScheduled !== null) {
+      clearImmediate(this.#commitScheduled);
+      this.#commitScheduled = null;
+    }
+    if (!this.#db.inTransaction) return;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    let failure: Error | undefined;
+    try {
+      this.#commit.run();
+    } catch (error) {
+      failure = error as Error;
+      if (this.#db.inTransaction) this.#rollback.run();
+    }
+    if (waiting.length === 0) return;
+    const tell = () => {
+      for (const callback of waiting) callback(failure);
+    };
+    if (later) queueMicrotask(tell);
+    else tell();
   }
 }
