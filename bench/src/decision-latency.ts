@@ -17,7 +17,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AlarmDecision } from '@nattevakt/protocol/alarm';
@@ -68,6 +68,9 @@ if (values.help) {
   process.exit(0);
 }
 const SITE = 'bench';
+const LOAD_AT_START = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
 const SIZES = values.sensors.split(',').map(Number);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
@@ -515,8 +518,9 @@ async function step(
   const accepted = settled.accepted - before.accepted;
   const outboxAtEnd = atEnd.outbox;
   const caughtUp = accepted >= offered.sent;
-  // A gateway still far behind is restarted for the next step rather than waited for.
-  const drainSeconds = caughtUp ? await drainOutbox(site, 30_000) : Number.POSITIVE_INFINITY;
+  // A gateway still far behind is restarted for the next step rather than waited for. Without a
+  // server nothing drains the outbox: nothing to wait for.
+  const drainSeconds = values['no-server'] ? Number.NaN : caughtUp ? await drainOutbox(site, 30_000) : Number.POSITIVE_INFINITY;
   const gatewayCpu = ((atEnd.cpu - before.cpu) / ((atEnd.at - before.at) / 1000)) * 100;
   const serverCpu = ((atEnd.serverCpu - before.serverCpu) / ((atEnd.at - before.at) / 1000)) * 100;
   const reasons: string[] = [];
@@ -540,7 +544,7 @@ async function step(
     decisionP99: decisionQuantile(before, settled, 0.99),
     sustained: reasons.length === 0,
     why: reasons.join('; ') || 'ok',
-    broken: !caughtUp || !Number.isFinite(drainSeconds),
+    broken: !caughtUp || drainSeconds === Number.POSITIVE_INFINITY,
     rss,
   };
 }
@@ -591,14 +595,12 @@ interface ProfileNode {
   hitCount?: number;
 }
 
-/** Self time by function and by part of the stack, from the newest .cpuprofile in `dir`. */
+/** Self time by function and by part of the stack, over every .cpuprofile in `dir` (one per gateway process the run started). */
 function summarizeProfile(dir: string): string {
-  const file = readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .sort()
-    .at(-1);
-  if (file === undefined) return `no .cpuprofile in ${dir}`;
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[] };
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) return `no .cpuprofile in ${dir}`;
+  const nodes = files.flatMap((file) => (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[] }).nodes);
+  const profile = { nodes };
   const total = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0);
   const byFunction = new Map<string, number>();
   const byPart = new Map<string, number>();
@@ -633,7 +635,7 @@ function summarizeProfile(dir: string): string {
       .slice(0, n)
       .map(([k, v]) => `  ${pct(v)}  ${k}`)
       .join('\n');
-  return `CPU profile ${join(dir, file)} (${total} samples)\nby part:\n${top(byPart, 12)}\ntop functions (self time):\n${top(byFunction, 15)}`;
+  return `CPU profile: ${files.length} file(s) in ${dir} (${total} samples)\nby part:\n${top(byPart, 12)}\ntop functions (self time):\n${top(byFunction, 15)}`;
 }
 
 // ── main ─────────────────────────────────────────────────────────────────────────────────────
@@ -821,6 +823,12 @@ async function measure(sensors: number): Promise<SizeResult> {
 function report(results: SizeResult[]): string {
   const lines: string[] = [];
   lines.push(`machine: ${machine()}`);
+  // Other work on the machine shows in every number here: say how busy it was.
+  lines.push(
+    `load average at the start: ${LOAD_AT_START}; at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   lines.push(
     `gateway ${values['no-server'] ? 'alone (no server)' : 'with the server as a separate process'}; ${PUBLISHERS} publisher connections, QoS 1; ` +
       `1 message in ${OPEN_EVERY} a door opening at night; ${RESOLVE ? 'a nurse client resolves every alarm' : 'nobody resolves alarms'}`,
