@@ -15,7 +15,7 @@ import type { ChildProcess } from 'node:child_process';
  * `--rate` messages per second, and jumps forward to the next evening between nights.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StaffClientToServer, StaffServerToClient } from '@nattevakt/protocol/socket-events';
@@ -77,6 +77,8 @@ interface Sample {
   alarmsRaised: number;
   alarmsResolved: number;
   outboxDepth: number;
+  /** The machine's 1-minute load average: other work on the same two cores shows here. */
+  load1: number;
 }
 
 /** Least-squares slope of y over x. */
@@ -184,6 +186,7 @@ async function main(): Promise<void> {
         alarmsRaised: raised,
         alarmsResolved: resolved,
         outboxDepth: h.outboxDepth,
+        load1: loadavg()[0] ?? Number.NaN,
       };
       samples.push(row);
       if (samples.length % 6 === 1) {
