@@ -99,6 +99,20 @@ describe.skipIf(!hasChromium)('the plan editor in a real Chromium at 1024×768',
     const saved = stack.server.sites.get('test')?.residents.find((r) => r.id === 'res-7')?.plan;
     expect(saved?.rules.outOfBedTooLong.minutes).toBe(5);
     expect(saved?.rules.bedExit?.enabled).toBe(true);
+
+    // A vedtak for room 1 due for evaluation in three days: on the legal tab, and on the nurse in charge's board.
+    const today = DateTime.now().setZone('Europe/Oslo');
+    await page.getByTestId('tab-legal').click();
+    await page.getByTestId('legal-resident').selectOption('res-1');
+    await page.getByTestId('legal-decidedOn').fill(today.minus({ days: 30 }).toISODate() ?? '');
+    await page.getByTestId('legal-nextEvaluationOn').fill(today.plus({ days: 3 }).toISODate() ?? '');
+    await page.getByTestId('legal-reference').fill('2026/1234');
+    await page.getByTestId('legal-record').click();
+    await expect.poll(() => page.getByTestId('legal-message').innerText()).toMatch(/Registrert/);
+    await expect.poll(() => page.getByTestId('reminders').innerText()).toMatch(/2026\/1234.*om 3 dager/s);
+    await page.getByTestId('nav-board').click();
+    await page.getByTestId('start-shift').click();
+    await expect.poll(() => page.getByTestId('board-reminders').innerText(), { timeout: 8000 }).toMatch(/1 vedtak skal evalueres/);
     await page.context().close();
   }, 90_000);
 });

@@ -57,7 +57,7 @@ export function LegalPanel({ siteId, residents, reload }: { siteId: string; resi
             ))}
           </select>
         </label>
-        {resident && <ResidentLegal key={`${resident.id}-${version}`} siteId={siteId} resident={resident} onChanged={changed} />}
+        {resident && <ResidentLegal key={resident.id} siteId={siteId} resident={resident} onChanged={changed} />}
       </section>
     </>
   );
@@ -69,13 +69,16 @@ function ResidentLegal({ siteId, resident, onChanged }: { siteId: string; reside
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [form, setForm] = useState<Record<string, string>>({ kind: 'vedtak', givenBy: 'resident' });
   const [pauseReason, setPauseReason] = useState('');
+  const [loaded, setLoaded] = useState(0);
   useEffect(() => {
+    void loaded;
     fetchLegalBasis(siteId, resident.id).then(setBasis, () => setBasis(null));
-  }, [siteId, resident.id]);
+  }, [siteId, resident.id, loaded]);
   const run = (action: Promise<unknown>) =>
     action.then(
       () => {
         setMessage({ ok: true, text: t('admin.recorded') });
+        setLoaded((n) => n + 1);
         onChanged();
       },
       (error: unknown) => setMessage({ ok: false, text: error instanceof HttpError ? error.message : String(error) }),

@@ -72,6 +72,8 @@ export class WardConnection {
     socket.on('room', (room) => this.store.applyRoom(room));
     socket.on('clock', (clock) => this.store.applyClock(clock));
     socket.on('gateway', (status) => this.store.applyGateway(status));
+    // Nurse in charge only: vedtak evaluations due or overdue.
+    socket.on('evaluationReminders', (reminders) => this.store.applyReminders(reminders));
     // Nobody answered in time: the alarm (with its new level) and a fresh alert that ends any sound pause.
     socket.on('escalation', (alert) => {
       this.receiveAlarm(alert.alarm);

@@ -1,5 +1,6 @@
 import type { Alarm } from '@nattevakt/protocol/alarm';
 import type { GatewayStatus } from '@nattevakt/protocol/socket-events';
+import type { EvaluationReminders } from '@nattevakt/protocol/supervision';
 import type { RoomState, SiteClock, WardView } from '@nattevakt/protocol/ward';
 import { type ClockReading, snapshotClockWins } from '../time/site-clock.js';
 import { type FallbackStatus, type LocalAlarm, localToAlarm } from './local-feed.js';
@@ -28,6 +29,8 @@ export interface WardSnapshot {
   recovered: { at: number; changes: number } | null;
   /** The last escalation alert this tablet got (a pause of the sound ends with it). */
   escalation: { alarmId: string; level: number; notified: string; at: number } | null;
+  /** Evaluation reminders of this ward (sent to the nurse in charge only). */
+  reminders: EvaluationReminders | null;
 }
 
 /** How many resolved alarms to keep for the night's history. */
@@ -47,6 +50,7 @@ const initial: WardSnapshot = {
   fallback: { status: 'off', alarms: [] },
   recovered: null,
   escalation: null,
+  reminders: null,
 };
 
 /**
@@ -169,6 +173,10 @@ export class WardStore {
 
   applyFallbackAlarms(alarms: readonly LocalAlarm[]): void {
     this.update({ fallback: { ...this.snapshot.fallback, alarms } });
+  }
+
+  applyReminders(reminders: EvaluationReminders): void {
+    if (this.isOurSite(reminders.siteId)) this.update({ reminders });
   }
 
   noteEscalation(alarmId: string, level: number, notified: string): void {

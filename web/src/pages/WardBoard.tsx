@@ -48,6 +48,11 @@ export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }
         <section className="board-rooms" aria-label={t('room.gridLabel')}>
           <RoomGrid rooms={ward.rooms} openAlarms={open} />
           <UnprotectedPanel />
+          {ward.reminders && ward.reminders.reminders.length > 0 && (
+            <p className="reminders-note" data-testid="board-reminders">
+              {t('admin.remindersOnBoard', { count: ward.reminders.reminders.length })}
+            </p>
+          )}
           <NightHistory alarms={resolved} />
         </section>
         <AlarmOverlay alarms={open} nurse={me.displayName} />
