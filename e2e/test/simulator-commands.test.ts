@@ -19,7 +19,7 @@ function capture(): CommandLineIo & { stdout: string; stderr: string } {
     stderr: '',
     signal: new AbortController().signal,
     now: () => Date.now(),
-    progressEveryMs: 0,
+    progressEveryMs: 100,
     out: (text: string) => {
       io.stdout += text;
     },
@@ -65,7 +65,7 @@ describe('the simulator command line against a real gateway', () => {
     const later = capture();
     expect(await runCommandLine(['verify', file, '--url', gateway.url, ...credentials, '--night', '2026-11-30'], later)).toBe(0);
     expect(later.stdout).toMatch(/^PASS/);
-  });
+  }, 60_000);
 
   it('verify refuses a bad scenario file with its line, and a bad flag with exit code 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nattevakt-verify-'));
@@ -98,7 +98,8 @@ describe('the simulator command line against a real gateway', () => {
       await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
       await addPerson(stack, { username: 'tekniker', role: 'technician' });
       const original = capture();
-      expect(await runCommandLine(['verify', native, '--url', stack.mqttUrl], original)).toBe(0);
+      // Steps of 30 s keep the three runs quick; the replays step from the same first instant, so their alarms land on the same times.
+      expect(await runCommandLine(['verify', native, '--url', stack.mqttUrl, '--step', '30'], original)).toBe(0);
       const raised = original.stdout.split('\n').filter((l) => l.startsWith('    '));
       expect(raised.length).toBeGreaterThan(0);
       await eventually('events stored on the server', () => (stack?.gateway.outboxDepth === 0 ? true : undefined), 10_000);
@@ -110,7 +111,7 @@ describe('the simulator command line against a real gateway', () => {
       const replay = capture();
       const args = ['replay', '--server', stack.httpUrl, '--site', scenario.site.site.id];
       const span = ['--from', '2026-11-24T23:00:00Z', '--to', '2026-11-25T04:00:00Z', '--login', 'tekniker', '--login-password', PASSWORD];
-      const mqtt = ['--url', target.url, '--username', SIMULATOR_USER.username, '--password', SIMULATOR_USER.password];
+      const mqtt = ['--url', target.url, '--username', SIMULATOR_USER.username, '--password', SIMULATOR_USER.password, '--step', '30'];
       expect(await runCommandLine([...args, ...span, ...mqtt], replay)).toBe(0);
       expect(replay.stderr).toMatch(/\[replay\] hentet \d+ hendelser/);
       const replayed = replay.stdout.split('\n').filter((l) => l.startsWith('  '));
@@ -141,12 +142,14 @@ describe('the simulator command line against a real gateway', () => {
             SIMULATOR_USER.username,
             '--password',
             SIMULATOR_USER.password,
+            '--step',
+            '30',
           ],
           fromFile,
         ),
       ).toBe(0);
       expect(fromFile.stdout.split('\n').filter((l) => l.startsWith('  '))).toEqual(replayed);
-    });
+    }, 90_000);
 
     it('load mode reports sent, accepted, alarms and latency to a /staff client', async () => {
       const site = demoWard({ residents: 3, siteId: 'load' });

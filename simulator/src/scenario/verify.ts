@@ -181,7 +181,6 @@ export async function verifyScenario(scenario: CompiledScenario, options: Verify
       if (pending.length >= IN_FLIGHT) await drain();
       if (options.onProgress !== undefined && performance.now() - lastProgress >= progressEvery) {
         lastProgress = performance.now();
-        await drain();
         options.onProgress({ simTime: instant, fraction: span > 0 ? (instant - scenario.from) / span : 1, sent, alarms: alarms.length });
       }
     }
