@@ -65,6 +65,22 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export type AlarmListener = (alarm: Alarm) => void;
 
+/** Which alarms `list` returns; every array means "any of these". */
+export interface AlarmFilter {
+  sites: string[];
+  status?: string[];
+  priority?: string[];
+  rule?: string[];
+  residentId?: string;
+  /** Received by the server at or after this instant (ISO, UTC). */
+  from?: string;
+  /** Received before this instant (ISO, UTC). */
+  to?: string;
+  /** The last alarm of the previous page (newest first): only older ones. */
+  after?: { receivedAt: string; id: string };
+  limit: number;
+}
+
 /**
  * The alarm lifecycle: active → acknowledged ("Jeg går") → resolved with an outcome; the
  * gateway's "condition cleared" is recorded on the alarm but never closes it. An active alarm
@@ -324,9 +340,47 @@ export class AlarmService {
   }
 
   /** Every alarm changed after `since`, in its latest version: what a reconnecting tablet missed. */
-  async changesSince(since: number, limit = 1000): Promise<{ seq: number; alarms: Alarm[] }> {
+  /**
+   * Every alarm whose latest change has a seq above `since`, oldest change first. When the page is
+   * full, `seq` is the last row's seq and `more` is true, so a client that was away for a long
+   * time pages on instead of jumping past changes it never got.
+   */
+  async changesSince(since: number, limit = 1000): Promise<{ seq: number; alarms: Alarm[]; more: boolean }> {
+    // The sequence is read first: a change that lands between the two reads is in the rows.
+    const current = await this.currentSeq();
     const rows = await this.db.selectFrom('alarms').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
-    return { seq: await this.currentSeq(), alarms: rows.map(toAlarm) };
+    const alarms = rows.map(toAlarm);
+    const last = alarms.at(-1)?.seq ?? since;
+    if (alarms.length === limit) return { seq: last, alarms, more: true };
+    return { seq: Math.max(current, last, since), alarms, more: false };
+  }
+
+  /**
+   * Alarms by filter, newest first by the time the server received them (server clock, one ISO
+   * format, so text order is time order), then id; `next` is the cursor of the following page.
+   */
+  async list(filter: AlarmFilter): Promise<{ alarms: Alarm[]; next: { receivedAt: string; id: string } | null }> {
+    if (filter.sites.length === 0) return { alarms: [], next: null };
+    let query = this.db.selectFrom('alarms').selectAll().where('site_id', 'in', filter.sites);
+    if (filter.status?.length) query = query.where('status', 'in', filter.status);
+    if (filter.priority?.length) query = query.where('priority', 'in', filter.priority);
+    if (filter.rule?.length) query = query.where('rule', 'in', filter.rule);
+    if (filter.residentId !== undefined) query = query.where('resident_id', '=', filter.residentId);
+    if (filter.from !== undefined) query = query.where('received_at', '>=', filter.from);
+    if (filter.to !== undefined) query = query.where('received_at', '<', filter.to);
+    const after = filter.after;
+    if (after !== undefined)
+      query = query.where((eb) =>
+        eb.or([eb('received_at', '<', after.receivedAt), eb.and([eb('received_at', '=', after.receivedAt), eb('id', '<', after.id)])]),
+      );
+    const rows = await query
+      .orderBy('received_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit + 1)
+      .execute();
+    const page = rows.slice(0, filter.limit).map(toAlarm);
+    const last = page.at(-1);
+    return { alarms: page, next: rows.length > filter.limit && last !== undefined ? { receivedAt: last.receivedAt, id: last.id } : null };
   }
 
   async get(id: string): Promise<{ alarm: Alarm; audit: AuditEntry[] } | null> {

@@ -6,15 +6,19 @@ import { requireRole, requireSite } from '../auth/auth-routes.js';
 import { type SessionUser, STAFF_ROLES } from '../auth/auth-service.js';
 import { HttpError } from './http-error.js';
 
-const AlarmList = Type.Object({ seq: Type.Integer(), alarms: Type.Array(Alarm) });
+const AlarmList = Type.Object({
+  seq: Type.Integer(),
+  alarms: Type.Array(Alarm),
+  more: Type.Optional(Type.Boolean({ description: 'true when the page was full: ask again with since=seq' })),
+});
 
 /** Alarm reads over REST: the open list, and the changes a reconnecting tablet missed. */
 export const alarmRoutes: FastifyPluginAsync<{ alarms: AlarmService }> = async (app, { alarms }) => {
   /** The alarms of the user's sites, or of `site` (403 when the user is not a member). */
-  const visible = (user: SessionUser, site: string | undefined, list: { seq: number; alarms: Alarm[] }) => {
+  const visible = (user: SessionUser, site: string | undefined, list: { seq: number; alarms: Alarm[]; more?: boolean }) => {
     if (site !== undefined) requireSite(user, site);
     const sites = site === undefined ? user.sites : [site];
-    return { seq: list.seq, alarms: list.alarms.filter((a) => sites.includes(a.siteId)) };
+    return { seq: list.seq, alarms: list.alarms.filter((a) => sites.includes(a.siteId)), ...(list.more ? { more: true } : {}) };
   };
   const Site = Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'only this site (default: all of yours)' }));
 

@@ -6,6 +6,8 @@ import { API_HEADERS } from './auth.js';
 export interface AlarmBatch {
   seq: number;
   alarms: Alarm[];
+  /** The server's page was full: fetch again from `seq`. */
+  more?: boolean;
 }
 
 /** A non-2xx answer; `message` is the server's own words (`{ error }`), which name the field at fault. */

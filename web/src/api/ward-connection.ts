@@ -3,7 +3,7 @@ import type { CommandResult, StaffClientToServer, StaffServerToClient } from '@n
 import { io, type Socket } from 'socket.io-client';
 import { LocalFeed, loadLocalFeedSettings, saveLocalFeedSettings } from './local-feed.js';
 import { ReceiptSender } from './receipts.js';
-import { fetchAlarmChanges, fetchOpenAlarms, fetchWard } from './rest.js';
+import { type AlarmBatch, fetchAlarmChanges, fetchOpenAlarms, fetchWard } from './rest.js';
 import { WardStore } from './ward-store.js';
 
 type StaffSocket = Socket<StaffServerToClient, StaffClientToServer>;
@@ -205,7 +205,7 @@ export class WardConnection {
     const [ward, alarms] = await Promise.allSettled([
       fetchWard(signal),
       !this.withAlarms
-        ? Promise.resolve({ seq: 0, alarms: [] })
+        ? Promise.resolve<AlarmBatch>({ seq: 0, alarms: [] })
         : before.alarmsLoaded
           ? fetchAlarmChanges(before.seq, signal)
           : fetchOpenAlarms(signal),
@@ -219,6 +219,8 @@ export class WardConnection {
       this.store.applyAlarms(alarms.value.alarms, alarms.value.seq, !before.alarmsLoaded);
       this.store.markAlarmsLoaded();
       this.receipts?.received(alarms.value.alarms);
+      // A long absence comes back in pages; the loop in resyncLoop fetches the next one.
+      if (alarms.value.more) this.resyncAgain = true;
     }
     const failed = [ward, alarms].find((result) => result.status === 'rejected');
     if (!failed) {
