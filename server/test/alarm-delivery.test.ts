@@ -1,9 +1,10 @@
+import { io } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { percentile } from '../src/alarms/delivery.js';
 import type { NattevaktServer } from '../src/app.js';
 import { decision, eventually, type GatewaySocket, Harness, ManualClock, type StaffSocket, sleep, T0 } from './alarm-harness.js';
 import { engines } from './support/databases.js';
-import { get } from './support/login.js';
+import { get, loginAs } from './support/login.js';
 
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
@@ -78,6 +79,26 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
       error: expect.stringContaining('/seq'),
     });
     expect(await tabA.emitWithAck('delivered', { alarmId: 'd2', seq: 1, device: 'x'.repeat(64) })).toMatchObject({ ok: true });
+  });
+
+  it('refuses a receipt from a tablet of another site and records nothing', async () => {
+    await gateway.raise(decision('d9'));
+    const cookie = await loginAs(server, { username: 'elsewhere', sites: ['other-site'] });
+    const stranger: StaffSocket = io(`${url}/staff`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { cookie },
+    });
+    h.onClose(() => stranger.disconnect());
+    await new Promise<void>((resolve, reject) => {
+      stranger.once('connect', () => resolve());
+      stranger.once('connect_error', reject);
+    });
+    expect(await stranger.emitWithAck('delivered', { alarmId: 'd9', seq: 1, device: 'tab-x' })).toEqual({ ok: false, error: 'forbidden' });
+    expect(await stranger.emitWithAck('displayed', { alarmId: 'd9', device: 'tab-x' })).toEqual({ ok: false, error: 'forbidden' });
+    const timeline = await server.delivery.timeline('d9');
+    expect(JSON.stringify(timeline)).not.toContain('tab-x');
   });
 
   it('shows one alarm’s timeline from sensor to resolution with its latencies', async () => {

@@ -107,6 +107,12 @@ export function attachStaffNamespace(
       if (found !== null && !memberOf(user, found.alarm.siteId)) return { ok: false, error: 'forbidden' };
       return null;
     };
+    /** A receipt names an alarm of one of the user's sites; any other is refused, not recorded. */
+    const receiptAllowed = async (alarmId: string): Promise<ReceiptResult | null> => {
+      const found = await deps.alarms.get(alarmId);
+      if (found !== null && !memberOf(user, found.alarm.siteId)) return { ok: false, error: 'forbidden' };
+      return null;
+    };
     deps.metrics.staff.inc();
     socket.on('disconnect', () => deps.metrics.staff.dec());
     const reply = <R extends CommandResult | ReceiptResult>(done: unknown, result: Promise<R>) => {
@@ -143,7 +149,7 @@ export function attachStaffNamespace(
       reply<ReceiptResult>(
         done,
         checked.ok
-          ? deps.delivery.delivered(checked.value)
+          ? receiptAllowed(checked.value.alarmId).then((refused) => refused ?? deps.delivery.delivered(checked.value))
           : Promise.resolve({ ok: false, error: `invalid: ${checked.errors.join('; ')}` }),
       );
     });
@@ -152,7 +158,7 @@ export function attachStaffNamespace(
       reply<ReceiptResult>(
         done,
         checked.ok
-          ? deps.delivery.displayed(checked.value)
+          ? receiptAllowed(checked.value.alarmId).then((refused) => refused ?? deps.delivery.displayed(checked.value))
           : Promise.resolve({ ok: false, error: `invalid: ${checked.errors.join('; ')}` }),
       );
     });
