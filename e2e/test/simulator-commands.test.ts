@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import { type CommandLineIo, runCommandLine } from '@nattevakt/simulator/command-line';
 import { demoWard } from '@nattevakt/simulator/demo-ward';
+import { staffClient } from '@nattevakt/simulator/load';
 import { parseRecording } from '@nattevakt/simulator/replay';
 import { loadScenarioFile } from '@nattevakt/simulator/scenario-commands';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -151,6 +152,57 @@ describe('the simulator command line against a real gateway', () => {
       expect(fromFile.stdout.split('\n').filter((l) => l.startsWith('  '))).toEqual(replayed);
     }, 90_000);
 
+    it('the self-test takes a test alarm to a tablet’s confirmation and resolves it with its timings; without a tablet it fails and the alarm stays open', async () => {
+      const ward = demoWard({ residents: 2, siteId: 'selftest' });
+      const site = {
+        ...ward,
+        rooms: [...ward.rooms, { id: 'selvtest', name: 'Selvtest' }],
+        sensors: [...ward.sensors, { id: 'selvtest', kind: 'door' as const, roomId: 'selvtest' }],
+      };
+      stack = await startStack({ site, start: Date.parse('2026-11-25T09:00:00Z') });
+      await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
+      await addPerson(stack, { username: 'selvtest', displayName: 'Selvtest', role: 'nurse' });
+      await addPerson(stack, { username: 'kari', displayName: 'Kari', role: 'nurse' });
+      const args = ['selftest', '--url', stack.mqttUrl, '--site', 'selftest', '--sensor', 'selvtest', '--server', stack.httpUrl];
+      const login = ['--login', 'selvtest', '--login-password', PASSWORD, '--once'];
+
+      // No tablet is on: nobody confirms within the second allowed.
+      const failed = capture();
+      expect(await runCommandLine([...args, ...login, '--confirm-within', '1', '--json'], failed)).toBe(1);
+      const failure = JSON.parse(failed.stdout) as { ok: boolean; alarmId: string; failure: string; gatewayMs: number; serverMs: number };
+      expect(failure).toMatchObject({ ok: false, resolved: false });
+      expect(failure.failure).toMatch(/^no tablet confirmed alarm .* within 1 s$/);
+      const cookie = await loginCookieAs(stack.httpUrl, 'kari');
+      const open = (await (await fetch(`${stack.httpUrl}/api/alarms/${failure.alarmId}`, { headers: { cookie } })).json()) as {
+        alarm: { status: string; rule: string };
+      };
+      expect(open.alarm).toMatchObject({ status: 'active', rule: 'tamper' });
+
+      // A tablet on the ward confirms every alarm it receives, as the web app does.
+      const tablet = await staffClient({ server: stack.httpUrl, username: 'kari', password: PASSWORD });
+      cleanups.push(() => tablet.disconnect());
+      tablet.on('alarm', (alarm) => {
+        void tablet.emitWithAck('delivered', { alarmId: alarm.id, seq: alarm.seq, device: 'nettbrett-vakt-1' });
+      });
+      const passed = capture();
+      expect(await runCommandLine([...args, ...login], passed), passed.stdout).toBe(0);
+      expect(passed.stdout).toMatch(/^PASS self-test: gateway \d+ ms, server \d+ ms, tablet \d+ ms \(nettbrett-vakt-1\)$/m);
+      expect(passed.stderr).toMatch(/\[selftest\] gateway \d+ ms\n\[selftest\] server \d+ ms\n\[selftest\] tablet \d+ ms/);
+      const { alarms } = (await (await fetch(`${stack.httpUrl}/api/alarms/open?site=selftest`, { headers: { cookie } })).json()) as {
+        alarms: { id: string }[];
+      };
+      // The failed test's alarm is still open; the passed one is resolved, with its timings as the note.
+      expect(alarms.map((a) => a.id)).toEqual([failure.alarmId]);
+      const again = capture();
+      expect(await runCommandLine([...args, ...login, '--json'], again)).toBe(0);
+      const { alarmId } = JSON.parse(again.stdout) as { alarmId: string };
+      const record = (await (await fetch(`${stack.httpUrl}/api/alarms/${alarmId}`, { headers: { cookie } })).json()) as {
+        alarm: { status: string; outcome: string; note: string; resolvedBy: string };
+      };
+      expect(record.alarm).toMatchObject({ status: 'resolved', outcome: 'other', resolvedBy: 'Selvtest' });
+      expect(record.alarm.note).toMatch(/^Selvtest OK: gateway \d+ ms, server \d+ ms, nettbrett \d+ ms \(nettbrett-vakt-1\)$/);
+    }, 60_000);
+
     it('load mode reports sent, accepted, alarms and latency to a /staff client', async () => {
       const site = demoWard({ residents: 3, siteId: 'load' });
       stack = await startStack({ site, start: 0 });
@@ -200,10 +252,14 @@ describe('the simulator command line against a real gateway', () => {
 });
 
 async function loginCookie(httpUrl: string): Promise<string> {
+  return loginCookieAs(httpUrl, 'tekniker');
+}
+
+async function loginCookieAs(httpUrl: string, username: string): Promise<string> {
   const response = await fetch(`${httpUrl}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-nattevakt': '1' },
-    body: JSON.stringify({ username: 'tekniker', password: PASSWORD }),
+    body: JSON.stringify({ username, password: PASSWORD }),
   });
   return (
     response.headers

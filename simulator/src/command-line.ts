@@ -51,8 +51,9 @@ Commands:
   verify  Run a scenario against a running gateway: PASS or FAIL with the differences (exit code 0 / 1).
   replay  Play a recorded night back into a gateway to reproduce an incident; prints the alarms raised.
   load    N sensors at R messages a second for T seconds: sent, accepted, alarms, latency p50 / p99.
+  selftest  A test alarm through sensor → gateway → server → a tablet's confirmation, once or every day.
 
-"${PROGRAM} COMMAND --help" explains check, verify, replay and load in full, with examples.
+"${PROGRAM} COMMAND --help" explains check, verify, replay, load and selftest in full, with examples.
 
 Times are local wall-clock times in the site's time zone. A night is named by its evening date and
 runs from noon to noon: --from 22:00 is the evening of --night, --from 02:50 the morning after.
@@ -135,7 +136,7 @@ export async function runCommandLine(args: readonly string[], io: CommandLineIo)
   try {
     if (isScenarioCommand(command)) return await runScenarioCommand(command, rest, io);
     if (!(command in COMMANDS))
-      throw new UsageError(`unknown command "${command}": expected ward, plan, play, check, verify, replay or load`);
+      throw new UsageError(`unknown command "${command}": expected ward, plan, play, check, verify, replay, load or selftest`);
     const name = command as CommandName;
     const { values } = parseCommand(name, rest);
     if (values.help === true) {

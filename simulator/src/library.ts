@@ -10,6 +10,7 @@
  *   `describeDifferences`, `report`.
  * - Replay: `parseRecording`, `fetchRecording`, `planReplay`, `replayScenario`.
  * - Load: `runLoad`, `staffClient`.
+ * - Self-test: `runSelfTest` (once), `runDailySelfTest`.
  */
 export { NightClock } from './behaviour/night-clock.js';
 export { type PlanNightOptions, planNight, type ResidentDirections } from './behaviour/plan-night.js';
@@ -33,6 +34,7 @@ export { Scenario } from './scenario/scenario-schema.js';
 export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyScenario } from './scenario/verify.js';
 export { loadScenarioFile, report } from './scenario-commands.js';
 export type { ScheduledMessage } from './scheduled-message.js';
+export { nextDailyRun, runDailySelfTest, runSelfTest, type SelfTestOptions, type SelfTestResult } from './self-test.js';
 export { type SensorFault, type SensorStreamOptions, sensorStream } from './sensors/sensor-stream.js';
 export {
   encodeAvailability,

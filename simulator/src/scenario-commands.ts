@@ -11,6 +11,7 @@ import { describeAlarm, describeDifferences, localTime } from './scenario/compar
 import { type CompiledScenario, compileScenario } from './scenario/load-scenario.js';
 import { ScenarioError } from './scenario/scenario-errors.js';
 import { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyScenario } from './scenario/verify.js';
+import { runDailySelfTest, runSelfTest, type SelfTestResult } from './self-test.js';
 
 /** What the scenario commands need of the command line's I/O (see command-line.ts). */
 export interface ScenarioCommandIo {
@@ -112,6 +113,26 @@ Examples:
   ${PROGRAM} load --url mqtt://127.0.0.1:1884 --sensors 48 --rate 200 --seconds 60 \\
       --server http://127.0.0.1:8080 --login sykepleier --login-password "$NURSE_PASSWORD"
 `,
+  selftest: `Usage: ${PROGRAM} selftest --url mqtt://host:port --site ID --sensor ID --server URL --login U
+       [--login-password P] [--once | --at 10:00 [--timezone Europe/Oslo]] [--confirm-within 120] [--json]
+
+The chain self-test: the self-test sensor's tamper switch (a sensor of the site in a room without a
+resident, e.g. "selvtest" in a room "Selvtest") through the gateway and the server to a tablet's
+delivery confirmation, timed stage by stage. Passed: the test alarm is resolved on the server by the
+logged-in user with the timings in its note (the alarm's history is the maintenance record). Failed
+or late: the alarm stays open on the ward board as a technical alarm, and the result says which stage
+failed. --once runs it now (exit code 0 or 1); --at runs it every day at that local time until
+SIGINT/SIGTERM, with the sensor's heartbeat every 8 minutes in between, one JSON line per run.
+
+  --url, --username, --password   the gateway's broker, a device with role simulator
+  --site ID, --sensor ID          the site and its self-test sensor (--kind door or bed, default door)
+  --server URL, --login U, --login-password P (or NATTEVAKT_LOGIN_PASSWORD)   a nurse or admin of the site
+  --confirm-within S              seconds a tablet has to confirm delivery (default 120)
+
+Examples:
+  ${PROGRAM} selftest --url mqtt://127.0.0.1:1884 --site demo --sensor selvtest --server http://127.0.0.1:8080 --login selvtest --once
+  ${PROGRAM} selftest --url mqtt://127.0.0.1:1884 --site demo --sensor selvtest --server http://127.0.0.1:8080 --login selvtest --at 10:00
+`,
 } as const;
 
 const mqttFlags = {
@@ -140,6 +161,23 @@ export const SCENARIO_COMMANDS = {
     login: { type: 'string' },
     'login-password': { type: 'string' },
   },
+  selftest: {
+    url: { type: 'string' },
+    username: { type: 'string' },
+    password: { type: 'string' },
+    site: { type: 'string' },
+    sensor: { type: 'string' },
+    kind: { type: 'string', default: 'door' },
+    server: { type: 'string' },
+    login: { type: 'string' },
+    'login-password': { type: 'string' },
+    once: { type: 'boolean', default: false },
+    at: { type: 'string' },
+    timezone: { type: 'string', default: 'Europe/Oslo' },
+    'confirm-within': { type: 'string', default: '120' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
   load: {
     url: { type: 'string' },
     username: { type: 'string' },
@@ -165,7 +203,7 @@ export const isScenarioCommand = (name: string): name is ScenarioCommandName => 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 
-/** Runs check, verify, replay or load; resolves with the exit code. */
+/** Runs check, verify, replay, load or selftest; resolves with the exit code. */
 export async function runScenarioCommand(name: ScenarioCommandName, args: string[], io: ScenarioCommandIo): Promise<number> {
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
@@ -187,6 +225,8 @@ export async function runScenarioCommand(name: ScenarioCommandName, args: string
       return replayCommand(values, positionals, io);
     case 'load':
       return loadCommand(values, io);
+    case 'selftest':
+      return selfTestCommand(values, io);
     default: {
       const exhaustive: never = name;
       throw new Error(`unknown command ${String(exhaustive)}`);
@@ -469,4 +509,59 @@ export function progressBar(p: LoadProgress): string {
   const width = 24;
   const filled = Math.round(Math.min(1, p.fraction) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(p.fraction * 100)).padStart(3)}%  ${(p.elapsedMs / 1000).toFixed(1)} s  sent ${p.sent}  accepted ${p.accepted}  alarms ${p.alarms}`;
+}
+
+async function selfTestCommand(values: Values, io: ScenarioCommandIo): Promise<number> {
+  const need = (key: string, what: string): string => {
+    const value = text(values, key);
+    if (value === undefined) throw new ScenarioUsageError(`selftest: --${key} is required (${what})`);
+    return value;
+  };
+  const url = need('url', 'the gateway broker, e.g. mqtt://127.0.0.1:1884');
+  const siteId = need('site', 'the site id');
+  const sensorId = need('sensor', 'the self-test sensor of the site');
+  const server = need('server', 'the server, e.g. http://127.0.0.1:8080');
+  const login = need('login', 'a nurse or admin of the site');
+  const loginPassword = text(values, 'login-password') ?? process.env.NATTEVAKT_LOGIN_PASSWORD;
+  if (loginPassword === undefined) throw new ScenarioUsageError('selftest: --login-password or NATTEVAKT_LOGIN_PASSWORD is required');
+  const kind = text(values, 'kind');
+  if (kind !== 'door' && kind !== 'bed') throw new ScenarioUsageError(`--kind "${kind}": expected door or bed`);
+  const confirmWithin = Number(text(values, 'confirm-within'));
+  if (!(confirmWithin >= 1 && confirmWithin <= 3600))
+    throw new ScenarioUsageError(`--confirm-within "${text(values, 'confirm-within')}": expected seconds from 1 to 3600`);
+  const at = text(values, 'at');
+  if ((at === undefined) === (values.once !== true)) throw new ScenarioUsageError('selftest: give either --once or --at HH:MM');
+  if (at !== undefined && !/^([01]\d|2[0-3]):[0-5]\d$/.test(at)) throw new ScenarioUsageError(`--at "${at}": expected a local time HH:MM`);
+  const username = text(values, 'username') ?? process.env.NATTEVAKT_MQTT_USERNAME;
+  const password = text(values, 'password') ?? process.env.NATTEVAKT_MQTT_PASSWORD;
+  const options = {
+    url,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    siteId,
+    sensorId,
+    sensorKind: kind,
+    server,
+    login,
+    loginPassword,
+    confirmWithinMs: confirmWithin * 1000,
+    onStage: (stage: string, ms: number) => io.err(`[selftest] ${stage} ${ms} ms\n`),
+  } as const;
+  const show = (result: SelfTestResult) => {
+    if (values.json === true || at !== undefined) io.out(`${JSON.stringify(result)}\n`);
+    else
+      io.out(
+        result.ok
+          ? `PASS self-test: gateway ${result.gatewayMs} ms, server ${result.serverMs} ms, tablet ${result.tabletMs} ms (${result.device})\n`
+          : `FAIL self-test: ${result.failure}\n`,
+      );
+  };
+  if (at === undefined) {
+    const result = await runSelfTest(options);
+    show(result);
+    return result.ok ? EXIT_OK : EXIT_FAILURE;
+  }
+  io.err(`[selftest] every day at ${at} (${text(values, 'timezone')}) until stopped\n`);
+  await runDailySelfTest({ ...options, at, zone: text(values, 'timezone') ?? 'Europe/Oslo', signal: io.signal, onResult: show });
+  return EXIT_OK;
 }

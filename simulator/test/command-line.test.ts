@@ -88,7 +88,7 @@ describe('command line', () => {
     [['play', '--config', 'WARD', '--url', 'mqtt://x', '--speed', 'fast'], /--speed "fast": expected a number above 0/],
     [['ward', '--residents', '0'], /--residents "0": expected a whole number from 1 to 500/],
     [['ward', '--site', 'Demo Site'], /--site "Demo Site"/],
-    [['wards'], /unknown command "wards": expected ward, plan, play, check, verify, replay or load/],
+    [['wards'], /unknown command "wards": expected ward, plan, play, check, verify, replay, load or selftest/],
   ])('%j exits 2 saying what is wrong', async (args, message) => {
     const io = capture();
     expect(

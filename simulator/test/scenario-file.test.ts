@@ -206,7 +206,7 @@ describe('the built-in scenarios', () => {
     const io = capture();
     expect(await runCommandLine(['check', ...files.map((f) => `${dir}${f}`)], io)).toBe(EXIT_OK);
     expect(io.stdout.split('\n').filter((l) => l.startsWith('ok ')).length).toBe(files.length);
-    for (const command of ['check', 'verify', 'replay', 'load']) {
+    for (const command of ['check', 'verify', 'replay', 'load', 'selftest']) {
       const help = capture();
       expect(await runCommandLine([command, '--help'], help)).toBe(EXIT_OK);
       expect(help.stdout, command).toContain('Examples:');
