@@ -30,6 +30,9 @@ RUN npx tsc -b gateway
 FROM build AS prod-deps
 RUN rm -rf node_modules */node_modules \
   && npm ci --omit=dev --no-audit --no-fund --workspace=gateway --workspace=protocol --include-workspace-root=false \
+  && B=node_modules/better-sqlite3 \
+  && rm -rf $B/deps $B/src $B/build/Release/obj $B/build/Release/obj.target $B/build/Release/.deps \
+     $B/build/Release/sqlite3.a $B/build/Release/test_extension.node \
   && mkdir -p /out/app/protocol /out/app/gateway /out/var/lib/nattevakt-gateway \
   && cp -a package.json node_modules /out/app/ \
   && cp -a protocol/package.json protocol/dist /out/app/protocol/ \

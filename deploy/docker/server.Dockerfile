@@ -30,10 +30,14 @@ COPY web/ web/
 COPY deploy/docker/healthcheck.mjs deploy/docker/
 RUN npx tsc -b server && npm run build -w web
 
-# ── production dependencies of the server and protocol only ───────────────────────────────────────
+# ── production dependencies of the server and protocol only; better-sqlite3 without its sources and
+#    build intermediates (about 29 MB), keeping only build/Release/better_sqlite3.node ──────────────
 FROM build AS prod-deps
 RUN rm -rf node_modules */node_modules \
   && npm ci --omit=dev --no-audit --no-fund --workspace=server --workspace=protocol --include-workspace-root=false \
+  && B=node_modules/better-sqlite3 \
+  && rm -rf $B/deps $B/src $B/build/Release/obj $B/build/Release/obj.target $B/build/Release/.deps \
+     $B/build/Release/sqlite3.a $B/build/Release/test_extension.node \
   && mkdir -p /out/app/protocol /out/app/server /out/var/lib/nattevakt \
   && cp -a package.json node_modules /out/app/ \
   && cp -a protocol/package.json protocol/dist /out/app/protocol/ \
