@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { SiteClock } from '@nattevakt/protocol/ward';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { Server } from 'socket.io';
 import { AlarmFeed } from './alarms/alarm-feed.js';
@@ -116,6 +116,13 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     forceCloseConnections: true,
     // Unknown fields are refused with a 400, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    // A malformed URL or an over-long path parameter is answered before routing, where no hook runs:
+    // in our error shape, and counted here (requests arrive only after `metrics` below exists).
+    frameworkErrors: (error, request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      metrics.httpRefused.inc({ method: request.method, route: '(before routing)', status: String(status) });
+      void (reply as unknown as FastifyReply).code(status).send({ error: error.message });
+    },
   });
   const logger = root.child({ module: 'server' });
   const clock = options.clock ?? systemClock;
