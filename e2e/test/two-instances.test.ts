@@ -32,6 +32,12 @@ const SITE = 'to-instanser';
 const TOKEN = 'two-instances-gateway-token-0123';
 const RESIDENTS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The restart tests' scale: CI streams 60 door messages (30 alarms) with 2 s of downtime. At full
+ * scale by hand, e.g.: TWO_INSTANCES_MESSAGES=2000 TWO_INSTANCES_DOWN_MS=30000 npx vitest run e2e/test/two-instances.test.ts
+ */
+const MESSAGES = Number(process.env.TWO_INSTANCES_MESSAGES ?? 60);
+const DOWN_MS = Number(process.env.TWO_INSTANCES_DOWN_MS ?? 2_000);
 
 const machinePostgres = process.env.NATTEVAKT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const machineRedis = process.env.NATTEVAKT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -341,9 +347,7 @@ describe('two server instances, one gateway, nurses on both', () => {
         escalateAfter: 'high=off,medium=off,low=off,technical=off',
       });
 
-      const MESSAGES = 60;
-      const FAULT_AT = 15;
-      const DOWN_MS = 2_000;
+      const FAULT_AT = Math.floor(MESSAGES / 4);
       let faultStart = 0;
       let faultEnd = 0;
       let fault$: Promise<void> | undefined;
@@ -371,12 +375,20 @@ describe('two server instances, one gateway, nurses on both', () => {
           }));
           return alarms.length >= decided.size ? alarms : undefined;
         },
-        30_000,
-      );
-      for (const tablet of [s.kari, s.ola])
-        await eventually('every alarm on both tablets', () => [...decided.keys()].every((id) => tablet.firstSeen().has(id)), 15_000).catch(
-          () => undefined,
+        30_000 + DOWN_MS,
+      ).catch(async (error: unknown) => {
+        // Say where it stuck: the gateway's outbox, and what each server last wrote.
+        const gateway = await fetch(`http://127.0.0.1:${s.healthPort}/health`).then((r) => r.text(), String);
+        throw new Error(
+          `${(error as Error).message}\ngateway: ${gateway}\nA: ${s.a.child.output.slice(-3000)}\nB: ${s.b.child.output.slice(-3000)}`,
         );
+      });
+      for (const tablet of [s.kari, s.ola])
+        await eventually(
+          'every alarm on both tablets',
+          () => [...decided.keys()].every((id) => tablet.firstSeen().has(id)),
+          15_000 + DOWN_MS,
+        ).catch(() => undefined);
       await sleep(3_000); // a poll or two more: anything delivered late and twice would show now
 
       const ids = [...decided.keys()].sort();
@@ -407,6 +419,7 @@ describe('two server instances, one gateway, nurses on both', () => {
       expect.soft(s.kari.repeated(), 'alarm versions delivered twice on B').toEqual([]);
       expect.soft(s.ola.repeated(), 'alarm versions delivered twice on A').toEqual([]);
       expect.soft(faultEnd - faultStart, 'the fault lasted').toBeGreaterThanOrEqual(DOWN_MS);
+      expect.soft({ a: s.a.child.running, b: s.b.child.running }, 'both servers outlived the fault').toEqual({ a: true, b: true });
       if (fault === 'redis')
         // Without Redis the instances cannot talk, but the nurse on the gateway's own instance must
         // not wait for Redis: an adapter broadcast would hold every alarm back until it is back.
@@ -414,6 +427,6 @@ describe('two server instances, one gateway, nurses on both', () => {
           .soft(summary.longestDelayToAMs, 'ms from decision to the nurse on A, the gateway’s instance, while Redis was away')
           .toBeLessThan(DOWN_MS / 2);
     },
-    120_000,
+    90_000 + MESSAGES * 150 + DOWN_MS * 3,
   );
 });

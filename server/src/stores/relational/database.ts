@@ -29,6 +29,10 @@ export function connectRelationalStore<T = RelationalSchema>(target: string): Ky
     // An idle connection that dies (database restart) is dropped by the pool; without a listener
     // the pool's 'error' event would end the process. The next query reconnects or fails visibly.
     pool.on('error', () => {});
+    // A client checked out of the pool (in a query or transaction) when the database restarts
+    // emits 'error' too, and the pool listens only on idle ones: without this, a PostgreSQL
+    // restart ends the process. The query in flight still fails, and the pool drops the client.
+    pool.on('connect', (client) => client.on('error', () => {}));
     return new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
   }
   if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
