@@ -129,3 +129,29 @@ describe('the full installation', () => {
     expect(validateCompose(broken)).toBe(false);
   });
 });
+
+describe('Prometheus', () => {
+  it('scrapes the compose services by their names and loads alert rules that each say what broke', () => {
+    const prometheus = readYaml(join(deployDir, 'prometheus/prometheus.yml'))[0] as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+    for (const target of targets.filter((t) => !t.startsWith('localhost')))
+      expect(Object.keys(base.services)).toContain(target.split(':')[0]);
+    expect(base.services.prometheus?.volumes).toContain('./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro');
+    expect(prometheus.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    const alerts = readYaml(join(deployDir, 'prometheus/alerts.yml'))[0] as {
+      groups: { rules: { alert: string; expr: string; for: string; labels: { severity: string }; annotations: { summary: string } }[] }[];
+    };
+    const rules = alerts.groups.flatMap((g) => g.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(4);
+    for (const rule of rules) {
+      expect(rule.alert).toMatch(/^Nattevakt[A-Z]\w+$/);
+      expect(rule.expr).toMatch(/nattevakt|up\{/);
+      expect(rule.for).toMatch(/^\d+[smh]$/);
+      expect(['critical', 'warning']).toContain(rule.labels.severity);
+      expect(rule.annotations.summary.length).toBeGreaterThan(10);
+    }
+  });
+});

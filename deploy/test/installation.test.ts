@@ -149,6 +149,15 @@ describe.skipIf(!ready)('a full installation on this machine', () => {
 
   it('HAProxy accepts the configuration, redirects http to https, and serves the servers over TLS with the sticky cookie', async () => {
     execFileSync('haproxy', ['-c', '-q', '-f', join(dir, 'haproxy.cfg')]);
+    // The shipped file itself, with Docker's DNS and all: only the certificate path and the connection limit differ.
+    const shipped = readFileSync(join(deployDir, 'loadbalancer/haproxy.cfg'), 'utf8')
+      .replace('/usr/local/etc/haproxy/certs/nattevakt.pem', join(dir, 'nattevakt.pem'))
+      .replace('maxconn 20000', 'maxconn 2000');
+    writeFileSync(join(dir, 'haproxy-shipped.cfg'), shipped);
+    const check = run('haproxy', ['-c', '-f', join(dir, 'haproxy-shipped.cfg')]);
+    expect(await check.exited, check.lines.join('\n')).toBe(0);
+    // Outside Docker the names server-1 and server-2 do not resolve: that, and nothing else, is warned about.
+    expect(check.lines.filter((l) => /\[(WARNING|ALERT)\]/.test(l) && !/could not resolve address 'server-[12]'/.test(l))).toEqual([]);
     const redirect = await fetch(`http://127.0.0.1:${ports.http}/api/health`, { redirect: 'manual' });
     expect(redirect.status).toBe(301);
     expect(redirect.headers.get('location')).toMatch(/^https:\/\//);
