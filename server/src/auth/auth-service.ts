@@ -1,6 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
+import type { Transaction } from 'kysely';
 import type { RelationalDb } from '../stores/relational/database.js';
+import type { RelationalSchema } from '../stores/relational/schema.js';
 
 export const ROLES = ['nurse', 'nurse_in_charge', 'relative', 'technician', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -35,6 +37,9 @@ export const sha256 = (text: string) => createHash('sha256').update(text).digest
 
 /** Argon2id (the library's default algorithm, stated anyway): 19 MiB, 2 passes, 1 lane (OWASP). */
 const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** Written in the transaction of a user change (its audit row), so there is no change without it. */
+export type UserChangeAudit = (trx: Transaction<RelationalSchema>) => Promise<void>;
 
 export type LoginResult = { ok: true; token: string; user: SessionUser; expiresAt: Date } | { ok: false; reason: 'invalid' | 'locked' };
 
@@ -152,23 +157,67 @@ export class AuthService {
     return ended.length;
   }
 
-  /** Disables a user: no more logins, every session ends now (live sockets included). Resolves false for an unknown id. */
-  async disableUser(userId: string): Promise<boolean> {
-    const updated = await this.db
-      .updateTable('users')
-      .set({ disabled_at: new Date(this.now()).toISOString() })
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return false;
-    const ended = await this.db.deleteFrom('sessions').where('user_id', '=', userId).returning('token_sha256').execute();
+  /**
+   * Disables a user: no more logins, every session ends now (live sockets included). `audit` runs
+   * in the same transaction. Resolves false for an unknown id.
+   */
+  async disableUser(userId: string, audit?: UserChangeAudit): Promise<boolean> {
+    const ended = await this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('users')
+        .set({ disabled_at: new Date(this.now()).toISOString() })
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return null;
+      const sessions = await trx.deleteFrom('sessions').where('user_id', '=', userId).returning('token_sha256').execute();
+      await audit?.(trx);
+      return sessions;
+    });
+    if (ended === null) return false;
     for (const { token_sha256 } of ended) this.#loggedOut(token_sha256);
     return true;
   }
 
-  /** Lets a disabled user log in again. */
-  async enableUser(userId: string): Promise<boolean> {
-    const updated = await this.db.updateTable('users').set({ disabled_at: null }).where('id', '=', userId).executeTakeFirst();
-    return Number(updated.numUpdatedRows) === 1;
+  /** Lets a disabled user log in again; `audit` runs in the same transaction. */
+  async enableUser(userId: string, audit?: UserChangeAudit): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx.updateTable('users').set({ disabled_at: null }).where('id', '=', userId).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      await audit?.(trx);
+      return true;
+    });
+  }
+
+  /** An argon2id hash of `password`, as logins check it. */
+  hashPassword(password: string): Promise<string> {
+    return hash(password, ARGON2);
+  }
+
+  /**
+   * Replaces a user's password and ends every session of theirs (live sockets included): whoever
+   * held the old password is out. `audit` runs in the same transaction. Resolves false for an unknown id.
+   */
+  async setPassword(userId: string, password: string, audit?: UserChangeAudit): Promise<boolean> {
+    const passwordHash = await this.hashPassword(password);
+    const ended = await this.db.transaction().execute(async (trx) => {
+      const updated = await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return null;
+      const sessions = await trx.deleteFrom('sessions').where('user_id', '=', userId).returning('token_sha256').execute();
+      await audit?.(trx);
+      return sessions;
+    });
+    if (ended === null) return false;
+    for (const { token_sha256 } of ended) this.#loggedOut(token_sha256);
+    return true;
+  }
+
+  /**
+   * Disconnects the live sockets of every session of a user without ending the sessions: after a
+   * change of role or sites, the tablet reconnects and joins the rooms its new rights give it.
+   */
+  async reconnectLive(userId: string): Promise<void> {
+    const sessions = await this.db.selectFrom('sessions').select('token_sha256').where('user_id', '=', userId).execute();
+    for (const { token_sha256 } of sessions) this.#loggedOut(token_sha256);
   }
 
   #loggedOut(tokenSha256: string): void {

@@ -107,6 +107,32 @@ export class SiteService {
   }
 
   /**
+   * Creates a new site with revision 1; `work` runs in the same transaction (its gateway token,
+   * its audit row), so nothing is half-written. `SiteExistsError` (409) when the id is taken, also
+   * when two requests create it at once; `SiteConfigError` (400) when the configuration is invalid.
+   */
+  async create(input: SiteConfig, work: (config: SiteConfig, trx: SiteTransaction) => Promise<void>): Promise<SiteConfig> {
+    const checked = checkSiteConfig(input);
+    if (!checked.ok) throw new SiteConfigError(checked.errors);
+    const row = await this.db.transaction().execute(async (trx) => {
+      const config: SiteConfig = { ...(await this.#arming(trx, checked.value)), revision: 1 };
+      const values = { id: config.site.id, config: JSON.stringify(config), updated_at: new Date().toISOString() };
+      const inserted = await trx
+        .insertInto('sites')
+        .values(values)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted === undefined) throw new SiteExistsError(config.site.id);
+      await work(config, trx);
+      return values;
+    });
+    const config = this.#remember(row);
+    this.#notify(config, 'here');
+    return config;
+  }
+
+  /**
    * Changes one site's configuration in a transaction that holds the site's row: `work` gets the
    * stored configuration (never a stale copy, so two editors cannot lose each other's change) and
    * may write other tables in the same transaction. The result is checked, armed by the policy and
@@ -198,6 +224,14 @@ export class SiteService {
       .executeTakeFirst();
     if (row === undefined || !timingSafeEqual(Buffer.from(row.token_sha256), Buffer.from(hash))) return null;
     return row.site_id;
+  }
+}
+
+/** `create` with the id of a site that exists. */
+export class SiteExistsError extends Error {
+  readonly statusCode = 409;
+  constructor(readonly siteId: string) {
+    super(`body/id: a site "${siteId}" exists already`);
   }
 }
 

@@ -314,6 +314,27 @@ export const migrations: Record<string, Migration> = {
         await sql`drop table ${sql.table(table)}`.execute(db);
     },
   },
+  '0008-user-audit': {
+    async up(db: Kysely<unknown>) {
+      // Every change an admin makes to a person (created, role or sites changed, disabled, enabled,
+      // password reset): who, when, what. Users span sites, so this is not the per-site config_audit.
+      await db.schema
+        .createTable('user_audit')
+        .addColumn('seq', onPostgres(db) ? 'serial' : 'integer', (c) => (onPostgres(db) ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('user_audit_user').on('user_audit').columns(['user_id', 'seq']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table user_audit`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -177,4 +177,17 @@ export interface RelationalSchema {
     what: string;
     at: string;
   };
+  /** Every change an admin made to a user: who, when, what (migration 0008). No password or hash in `detail`. */
+  user_audit: {
+    seq: Generated<number>;
+    /** The user changed, and their username at the time. */
+    user_id: string;
+    username: string;
+    /** created, updated, disabled, enabled, password-reset */
+    action: string;
+    actor: string;
+    actor_id: string;
+    at: string;
+    detail: ColumnType<string | null, string | null | undefined, string | null>;
+  };
 }
