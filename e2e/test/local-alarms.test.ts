@@ -21,6 +21,22 @@ describe("the gateway's own list of open alarms", () => {
     stack = undefined;
   });
 
+  it("tells the site's tablets where the gateway's feed is, and nobody else", async () => {
+    stack = await startStack({ start: oslo('2026-11-25T03:10:00'), localFeedUrl: 'http://10.0.4.2:9101' });
+    await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
+    const nurse = await login(stack, { username: 'kari', displayName: 'Kari' });
+    const ward = async (cookie: string) => fetch(`${stack?.httpUrl}/api/ward?site=test`, { headers: { cookie } });
+    const view = await eventually('feed announced', async () => {
+      const body = (await (await ward(nurse)).json()) as { localFeed?: { url: string; token: string } };
+      return body.localFeed;
+    });
+    expect(view).toEqual({ url: 'http://10.0.4.2:9101', token: LOCAL_FEED_TOKEN });
+    const stranger = await login(stack, { username: 'ola', displayName: 'Ola', sites: ['elsewhere'] });
+    const refused = await ward(stranger);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).not.toContain(LOCAL_FEED_TOKEN);
+  });
+
   it('follows raise, acknowledge, condition cleared and resolve, on a retained topic and on the authenticated local feed', async () => {
     stack = await startStack({ start: oslo('2026-11-25T03:10:00') });
     await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);

@@ -140,7 +140,11 @@ export class Gateway {
 
     if (config.server !== null) {
       this.#uplink = new Uplink(
-        { ...config.server, siteId: config.siteId },
+        {
+          ...config.server,
+          siteId: config.siteId,
+          ...(config.localFeed?.publicUrl ? { localFeed: { url: config.localFeed.publicUrl, token: config.localFeed.token } } : {}),
+        },
         this.#outbox,
         this.bus,
         this.clock,

@@ -26,6 +26,16 @@ export type RoomState = Static<typeof RoomState>;
 export const SiteClock = Type.Object({ siteId: Id, time: Instant, simulated: Type.Boolean(), speed: Type.Number() });
 export type SiteClock = Static<typeof SiteClock>;
 
+/** What a gateway announces about its `/local` feed when it connects to the server (handshake `auth.localFeed`). */
+export const LocalFeedAnnouncement = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 300, description: 'the feed as tablets on the ward reach it' }),
+    token: Type.String({ minLength: 16, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export type LocalFeedAnnouncement = Static<typeof LocalFeedAnnouncement>;
+
 export const WardView = Type.Object({
   site: Type.Object({ id: Id, name: Type.String(), timezone: Type.String() }),
   gatewayConnected: Type.Boolean(),
@@ -33,5 +43,7 @@ export const WardView = Type.Object({
   rooms: Type.Array(RoomState),
   /** Alarm sequence number at the time of this snapshot; resync from here. */
   seq: Type.Integer({ minimum: 0 }),
+  /** The gateway's read-only local alarm feed, as the gateway announced it: the tablet's fallback when the server is gone. */
+  localFeed: Type.Optional(LocalFeedAnnouncement),
 });
 export type WardView = Static<typeof WardView>;

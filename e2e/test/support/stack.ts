@@ -56,7 +56,13 @@ export interface Stack {
 }
 
 /** Starts a real server and a real gateway on ephemeral loopback ports, the gateway on a manual site clock. */
-export async function startStack(options: { start: number; webDir?: string; site?: SiteConfig }): Promise<Stack> {
+export async function startStack(options: {
+  start: number;
+  webDir?: string;
+  site?: SiteConfig;
+  /** The address the gateway announces for its local feed (none when omitted). */
+  localFeedUrl?: string;
+}): Promise<Stack> {
   const site = options.site ?? testWard();
   const dir = mkdtempSync(join(tmpdir(), 'nattevakt-e2e-'));
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
@@ -87,7 +93,7 @@ export async function startStack(options: { start: number; webDir?: string; site
       server: { url: httpUrl, token: TOKEN },
       stateDir: join(dir, 'gateway'),
       clock: 'simulated',
-      localFeed: { token: LOCAL_FEED_TOKEN, allowedOrigins: [] },
+      localFeed: { token: LOCAL_FEED_TOKEN, allowedOrigins: [], ...(options.localFeedUrl ? { publicUrl: options.localFeedUrl } : {}) },
     }),
     siteConfig: site,
     clock,
@@ -115,6 +121,8 @@ export interface Person {
   username: string;
   displayName?: string;
   role?: Role;
+  /** Member of these sites; every configured site when omitted. */
+  sites?: string[];
 }
 
 /** Creates a person on the stack's site (through the service), so a browser can log in as them. */
@@ -124,7 +132,7 @@ export async function addPerson(stack: Stack, person: Person): Promise<void> {
     displayName: person.displayName ?? person.username,
     role: person.role ?? 'nurse',
     password: PASSWORD,
-    sites: stack.server.sites.list().map((c) => c.site.id),
+    sites: person.sites ?? stack.server.sites.list().map((c) => c.site.id),
   });
 }
 

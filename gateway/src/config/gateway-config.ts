@@ -321,6 +321,14 @@ export const GatewayConfig = Type.Object(
       Type.Object(
         {
           token: Type.String({ minLength: 16, description: 'tablets present it to read the feed' }),
+          publicUrl: Type.Optional(
+            Type.String({
+              pattern: '^https?://[^\\s]+$',
+              maxLength: 300,
+              description:
+                'the feed as tablets on the ward reach it (e.g. http://10.0.4.2:9101); announced to the server, which hands it and the token to the site’s tablets as their fallback',
+            }),
+          ),
           allowedOrigins: Type.Array(Type.String(), {
             default: [],
             description: 'web origins allowed to connect (the server that serves the web app)',

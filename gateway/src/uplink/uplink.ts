@@ -23,7 +23,7 @@ export class Uplink {
   #clockTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly options: { url: string; token: string; siteId: string },
+    private readonly options: { url: string; token: string; siteId: string; localFeed?: { url: string; token: string } },
     private readonly outbox: Outbox,
     private readonly bus: EventBus,
     private readonly clock: SiteClock,
@@ -39,7 +39,12 @@ export class Uplink {
 
   start(): void {
     const socket: Socket<GatewayServerToClient, GatewayClientToServer> = io(`${this.options.url}/gateway`, {
-      auth: { token: this.options.token, siteId: this.options.siteId },
+      auth: {
+        token: this.options.token,
+        siteId: this.options.siteId,
+        // Where tablets reach this gateway's local alarm feed when the server is gone.
+        ...(this.options.localFeed ? { localFeed: this.options.localFeed } : {}),
+      },
       transports: ['websocket'],
       reconnectionDelay: 500,
       reconnectionDelayMax: 5_000,

@@ -97,6 +97,15 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
     void socket.join(`site:${siteId}`);
     metrics.gateways.inc();
     logger.info({ siteId, id: socket.id }, 'gateway connected');
+    // The gateway may announce its local alarm feed, the tablets' fallback when this server is gone.
+    const announced = (socket.handshake.auth as { localFeed?: unknown }).localFeed;
+    if (announced !== undefined)
+      deps.sites.announceLocalFeed(siteId, announced).then(
+        (result) => {
+          if (!result.ok) logger.warn({ siteId, errors: result.errors }, 'gateway announced a malformed local feed; ignored');
+        },
+        (error: unknown) => logger.error({ siteId, err: error }, 'could not record the gateway’s local feed'),
+      );
     tellStaff(deps, 'gateway', { siteId, connected: true });
     // Read afresh: another instance may have saved it a moment ago.
     deps.sites.reload(siteId).then(

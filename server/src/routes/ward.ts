@@ -36,12 +36,14 @@ export const wardRoutes: FastifyPluginAsync<{
       if (config === undefined)
         throw new HttpError(404, request.query.site === undefined ? 'no site is configured yet' : `no site "${request.query.site}"`);
       const siteId = config.site.id;
+      const localFeed = await deps.sites.localFeed(siteId);
       return {
         site: config.site,
         gatewayConnected: await deps.gatewayConnected(siteId),
         clock: deps.clocks.get(siteId) ?? null,
         rooms: await deps.ward.rooms(siteId),
         seq: await deps.alarms.currentSeq(),
+        ...(localFeed === undefined ? {} : { localFeed }),
       };
     },
   );

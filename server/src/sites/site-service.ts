@@ -1,8 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-config';
+import { validator } from '@nattevakt/protocol/validation';
+import { LocalFeedAnnouncement } from '@nattevakt/protocol/ward';
 import type { Transaction } from 'kysely';
 import { engineOf, type RelationalDb } from '../stores/relational/database.js';
 import type { RelationalSchema } from '../stores/relational/schema.js';
+
+const localFeedAnnouncement = validator(LocalFeedAnnouncement);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -201,6 +205,28 @@ export class SiteService {
 
   #notify(config: SiteConfig, origin: 'here' | 'elsewhere'): void {
     for (const listener of this.#listeners) listener(config, origin);
+  }
+
+  /**
+   * Records where the site's tablets reach its gateway's local alarm feed, as the authenticated
+   * gateway announced it. A malformed announcement is refused with the reason and changes nothing.
+   */
+  async announceLocalFeed(siteId: string, announcement: unknown): Promise<{ ok: true } | { ok: false; errors: string[] }> {
+    const checked = localFeedAnnouncement.check(announcement);
+    if (!checked.ok) return checked;
+    const row = { site_id: siteId, url: checked.value.url, token: checked.value.token, updated_at: new Date().toISOString() };
+    await this.db
+      .insertInto('gateway_local_feeds')
+      .values(row)
+      .onConflict((oc) => oc.column('site_id').doUpdateSet({ url: row.url, token: row.token, updated_at: row.updated_at }))
+      .execute();
+    return { ok: true };
+  }
+
+  /** The site's local feed as last announced by its gateway, if any. */
+  async localFeed(siteId: string): Promise<LocalFeedAnnouncement | undefined> {
+    const row = await this.db.selectFrom('gateway_local_feeds').select(['url', 'token']).where('site_id', '=', siteId).executeTakeFirst();
+    return row;
   }
 
   /** Registers (or replaces) the token a site's gateway authenticates with. */

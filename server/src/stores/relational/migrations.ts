@@ -335,6 +335,22 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table user_audit`.execute(db);
     },
   },
+  '0009-gateway-local-feeds': {
+    async up(db: Kysely<unknown>) {
+      // The gateway announces its local feed (address on the ward network and token) when it
+      // connects; tablets of the site learn it from /api/ward, on whichever instance they reach.
+      await db.schema
+        .createTable('gateway_local_feeds')
+        .addColumn('site_id', 'text', (c) => c.primaryKey())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('token', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table gateway_local_feeds`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -190,4 +190,6 @@ export interface RelationalSchema {
     at: string;
     detail: ColumnType<string | null, string | null | undefined, string | null>;
   };
+  /** Where a site's tablets reach the gateway's read-only local alarm feed, as the gateway last announced it (migration 0009). */
+  gateway_local_feeds: { site_id: string; url: string; token: string; updated_at: string };
 }
