@@ -144,6 +144,31 @@ describe.each(engines)('night summaries, reports, what-if and FHIR export ($name
     });
   });
 
+  it('finds the state of a bed mat that reports only on change from the day before', async () => {
+    const { server: s } = await start();
+    const bed2 = (id: string, date: string, time: string, occupied: boolean) => ({
+      id,
+      siteId: 'demo',
+      sensorId: 'bed-2',
+      sensorKind: 'bed' as const,
+      roomId: 'room-2',
+      residentId: 'res-2',
+      time: new Date(oslo(date, time)).toISOString(),
+      occupied,
+      format: 'zigbee2mqtt' as const,
+      raw: '{}',
+    });
+    // In bed since the morning (a sick day); the mat says nothing more until 03:00.
+    await s.timeSeries.write([
+      bed2('z1', '2026-11-20', '09:00', true),
+      bed2('z2', '2026-11-21', '03:00', false),
+      bed2('z3', '2026-11-21', '03:10', true),
+    ]);
+    const nurse = await as(s, 'nurse');
+    const summary = (await nurse.get('/api/sites/demo/residents/res-2/nights/2026-11-20')).json<NightSummary>();
+    expect(summary).toMatchObject({ observedMinutes: 420, timeInBedMinutes: 410, bedExits: 1, longestOutOfBedMinutes: 10 });
+  });
+
   it('retention keeps raw events younger than the period', async () => {
     const { server: s } = await start(30);
     expect(await s.retention.run()).toMatchObject({ deleted: true });

@@ -6,23 +6,31 @@ import type { Logger } from 'pino';
 import type { Clock } from '../alarms/escalation.js';
 import type { SiteService } from '../sites/site-service.js';
 import type { RelationalDb } from '../stores/relational/database.js';
-import type { TimeSeriesStore } from '../stores/timeseries/time-series-store.js';
+import type { RangeOptions, TimeSeriesStore } from '../stores/timeseries/time-series-store.js';
 import { type Reading, summariseNight } from './night-summary.js';
 
 const HOUR = 3_600_000;
 /** How far before the window the bed mat's last state is looked for. */
 const LOOKBACK_MS = 24 * HOUR;
+/** Read for every sensor: native sensors repeat their state at least every 10 minutes. */
+const SHORT_LOOKBACK_MS = HOUR;
 const PAGE = 10_000;
 /** An event this much older than now may belong to a night already summarised. */
 const LATE_AFTER_MS = 30 * 60_000;
 
 /** Every event of a site in [from, to), paged through the port's limit. */
-export async function allEvents(store: TimeSeriesStore, siteId: string, from: Date, to: Date): Promise<SensorEvent[]> {
+export async function allEvents(
+  store: TimeSeriesStore,
+  siteId: string,
+  from: Date,
+  to: Date,
+  options?: RangeOptions,
+): Promise<SensorEvent[]> {
   const out: SensorEvent[] = [];
   const seen = new Set<string>();
   let start = from;
   for (;;) {
-    const page = await store.range(siteId, start, to, PAGE);
+    const page = await store.range(siteId, start, to, PAGE, options);
     let added = 0;
     for (const e of page)
       if (!seen.has(e.id)) {
@@ -144,28 +152,52 @@ export class NightSummaryService {
     const now = this.clock.now();
     const windows = new Map(config.residents.map((r) => [r.id, nightWindowOf(night, r.plan.nightWindow, zone)]));
     const span = nightSpan(night, zone);
-    const from = Math.min(span.start, ...[...windows.values()].map((w) => w.start)) - LOOKBACK_MS;
+    const first = Math.min(span.start, ...[...windows.values()].map((w) => w.start));
     const to = Math.max(span.end, ...[...windows.values()].map((w) => w.end));
-    const events = await allEvents(this.timeSeries, siteId, new Date(from), new Date(Math.min(to, now + 1)));
-    const alarms = await this.alarmRows(siteId, from + LOOKBACK_MS, to);
+    // Sensors that report their state every few minutes need a short look back; the rest get a long one below.
+    const events = await allEvents(this.timeSeries, siteId, new Date(first - SHORT_LOOKBACK_MS), new Date(Math.min(to, now + 1)));
+    const alarms = await this.alarmRows(siteId, first, to);
     const inNight = events.some((e) => Date.parse(e.time) >= span.start);
     if (!inNight && alarms.length === 0) {
       // Nothing ran on this site that night (not installed yet, or the server was down): nothing to keep.
       if (now >= Math.max(...[...windows.values()].map((w) => w.end))) await this.#markRun(siteId, night, 0, now);
       return [];
     }
+    // One pass over the site's events: each sensor's bed or door readings, oldest first.
+    const bySensor = new Map<string, Reading[]>();
+    for (const e of events) {
+      const value = e.sensorKind === 'bed' ? e.occupied : e.open;
+      if (value === undefined) continue;
+      const list = bySensor.get(e.sensorId);
+      const reading = { time: Date.parse(e.time), value };
+      if (list === undefined) bySensor.set(e.sensorId, [reading]);
+      else list.push(reading);
+    }
+    // A bed mat silent since before the short look back (it reports only on change): its last state from the day before.
+    const quiet = config.residents.flatMap((r) => {
+      const start = (windows.get(r.id) as { start: number }).start;
+      return [...sensorsOf(config, r).bed].filter((id) => !((bySensor.get(id)?.[0]?.time ?? start) < start));
+    });
+    for (let i = 0; i < quiet.length; i += 100) {
+      const sensors = quiet.slice(i, i + 100);
+      const earlier = await allEvents(this.timeSeries, siteId, new Date(first - LOOKBACK_MS), new Date(first - SHORT_LOOKBACK_MS), {
+        sensors,
+      });
+      const wanted = new Set(sensors);
+      for (const e of earlier.reverse()) {
+        // Newest first: the last state before is all that is needed.
+        if (e.occupied === undefined || !wanted.delete(e.sensorId)) continue;
+        bySensor.set(e.sensorId, [{ time: Date.parse(e.time), value: e.occupied }, ...(bySensor.get(e.sensorId) ?? [])]);
+      }
+    }
     const summaries: NightSummary[] = [];
     for (const resident of config.residents) {
       const window = windows.get(resident.id) as { start: number; end: number };
       const sensors = sensorsOf(config, resident);
-      const readings = (ids: Set<string>, pick: (e: SensorEvent) => boolean | undefined): Reading[] | null => {
+      const readings = (ids: Set<string>): Reading[] | null => {
         if (ids.size === 0) return null;
-        const out: Reading[] = [];
-        for (const e of events) {
-          const value = ids.has(e.sensorId) ? pick(e) : undefined;
-          if (value !== undefined) out.push({ time: Date.parse(e.time), value });
-        }
-        return out;
+        const lists = [...ids].map((id) => bySensor.get(id) ?? []);
+        return lists.length === 1 ? (lists[0] as Reading[]) : lists.flat().sort((a, b) => a.time - b.time);
       };
       const summary = summariseNight({
         siteId,
@@ -175,17 +207,20 @@ export class NightSummaryService {
         localWindow: resident.plan.nightWindow,
         window,
         graceMs: (resident.plan.bedGraceSeconds ?? PLAN_DEFAULTS.bedGraceSeconds) * 1000,
-        bed: readings(sensors.bed, (e) => e.occupied),
-        door: readings(sensors.door, (e) => e.open),
+        bed: readings(sensors.bed),
+        door: readings(sensors.door),
         alarms: alarms
           .filter((a) => a.resident_id === resident.id && Date.parse(a.raised_at) >= window.start && Date.parse(a.raised_at) < window.end)
           .map(toNightAlarm),
         now,
       });
-      await this.#store(summary);
       summaries.push(summary);
     }
-    if (summaries.every((s) => s.complete)) await this.#markRun(siteId, night, summaries.length, now);
+    // One transaction for the site's night: all residents' summaries and the run marker, or none.
+    await this.db.transaction().execute(async (trx) => {
+      for (const summary of summaries) await this.#store(summary, trx);
+      if (summaries.every((s) => s.complete)) await this.#markRun(siteId, night, summaries.length, now, trx);
+    });
     this.logger.info({ siteId, night, residents: summaries.length, events: events.length }, 'night summarised');
     return summaries;
   }
@@ -239,7 +274,7 @@ export class NightSummaryService {
         if (written > 0) await this.#lateEvents(events);
         return written;
       },
-      range: (siteId, from, to, limit) => store.range(siteId, from, to, limit),
+      range: (siteId, from, to, limit, options) => store.range(siteId, from, to, limit, options),
       deleteBefore: (before) => store.deleteBefore(before),
       close: () => store.close(),
     };
@@ -319,7 +354,7 @@ export class NightSummaryService {
     return row === undefined ? null : (JSON.parse(row.summary) as NightSummary);
   }
 
-  async #store(s: NightSummary): Promise<void> {
+  async #store(s: NightSummary, db: RelationalDb = this.db): Promise<void> {
     const row = {
       site_id: s.siteId,
       resident_id: s.residentId,
@@ -337,16 +372,16 @@ export class NightSummaryService {
       computed_at: s.computedAt,
     };
     const { site_id: _s, resident_id: _r, night: _n, ...update } = row;
-    await this.db
+    await db
       .insertInto('night_summaries')
       .values(row)
       .onConflict((oc) => oc.columns(['site_id', 'resident_id', 'night']).doUpdateSet(update))
       .execute();
   }
 
-  async #markRun(siteId: string, night: string, residents: number, now: number): Promise<void> {
+  async #markRun(siteId: string, night: string, residents: number, now: number, db: RelationalDb = this.db): Promise<void> {
     const row = { site_id: siteId, night, residents, computed_at: new Date(now).toISOString() };
-    await this.db
+    await db
       .insertInto('night_summary_runs')
       .values(row)
       .onConflict((oc) => oc.columns(['site_id', 'night']).doUpdateSet({ residents, computed_at: row.computed_at }))

@@ -1,10 +1,12 @@
-import type { AlarmDecision, RuleId } from '@nattevakt/protocol/alarm';
+import { type AlarmDecision, CareRuleId, type RuleId } from '@nattevakt/protocol/alarm';
 import type { WhatIfResult } from '@nattevakt/protocol/night-summary';
 import { RuleEngine, type RuleOutput } from '@nattevakt/protocol/rules/engine';
 import { nightOf } from '@nattevakt/protocol/rules/nights';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { SiteConfig, SupervisionPlan } from '@nattevakt/protocol/site-config';
 import { sensorsOf } from './night-summary-service.js';
+
+const CARE: ReadonlySet<string> = new Set(CareRuleId.anyOf.map((l) => l.const));
 
 /** Ticks per replay before it gives up (a rule that never consumes its deadline would loop forever). */
 const MAX_TICKS = 1_000_000;
@@ -59,8 +61,17 @@ export function replay(
   };
   collect(engine.onTick(now));
   const known = new Set(config.sensors.map((s) => s.id));
+  // Care rules act on changes of the bed or door state and on deadlines (which `advance` ticks), so
+  // a care-only replay skips heartbeats and repeats: same alarms, a fraction of the work.
+  const careOnly = rules?.every((r) => CARE.has(r)) ?? false;
+  const last = new Map<string, boolean>();
   for (const event of events) {
     if (!known.has(event.sensorId)) continue;
+    if (careOnly) {
+      const value = event.sensorKind === 'bed' ? event.occupied : event.open;
+      if (value === undefined || last.get(event.sensorId) === value) continue;
+      last.set(event.sensorId, value);
+    }
     const t = Date.parse(event.time);
     if (t < range.from || t >= range.to) continue;
     advance(t);

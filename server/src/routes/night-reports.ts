@@ -197,15 +197,15 @@ export const nightReportRoutes: FastifyPluginAsync<NightReportDeps> = async (app
       const to = Math.min(nightSpan(last, zone).end, now);
       // Half a day before the first night lets the engine learn where the resident is.
       const from = countFrom - 12 * 3_600_000;
-      const events = await allEvents(deps.timeSeries, siteId, new Date(from), new Date(to));
       // The care rules unless others are asked for: a plan change is about care alarms, and technical ones replay sensor gaps.
       const rules = request.body.rules ?? CARE_RULES;
+      // Only the sensors of the resident's room are read and replayed.
+      const sensors = replayConfig(config, residentId, resident.plan).sensors.map((s) => s.id);
+      const events = await allEvents(deps.timeSeries, siteId, new Date(from), new Date(to), { sensors });
       const replayWith = (plan: typeof resident.plan) => {
         // Replayed as armed: whether a resident is armed follows the legal basis and plan status, not a plan change.
         const cfg = replayConfig(config, residentId, { ...plan, armed: true });
-        const known = new Set(cfg.sensors.map((s) => s.id));
-        const mine = events.filter((e) => known.has(e.sensorId));
-        return { alarms: replay(cfg, residentId, mine, { from, countFrom, to }, rules), events: mine };
+        return { alarms: replay(cfg, residentId, events, { from, countFrom, to }, rules), events };
       };
       const current = replayWith(resident.plan);
       const proposed = replayWith(request.body.plan);

@@ -1,7 +1,7 @@
 import { HttpError, InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import { DurableSpool, type SpooledEvent } from './durable-spool.js';
-import type { TimeSeriesStore } from './time-series-store.js';
+import type { RangeOptions, TimeSeriesStore } from './time-series-store.js';
 
 /** The measurement every sensor event is one point of. */
 export const MEASUREMENT = 'sensor_event';
@@ -187,11 +187,16 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     return added;
   }
 
-  async range(siteId: string, from: Date, to: Date, limit = 10_000): Promise<SensorEvent[]> {
-    const pending = this.#spool.pending(siteId, from.getTime(), to.getTime(), limit);
+  async range(siteId: string, from: Date, to: Date, limit = 10_000, options: RangeOptions = {}): Promise<SensorEvent[]> {
+    const sensors = options.sensors === undefined ? undefined : new Set([...options.sensors].slice(0, 100));
+    if (sensors?.size === 0) return [];
+    const pending = this.#spool
+      .pending(siteId, from.getTime(), to.getTime(), sensors === undefined ? limit : Number.MAX_SAFE_INTEGER)
+      .filter((e) => sensors === undefined || sensors.has(e.sensorId));
+    const bySensor = sensors === undefined ? '' : ` AND (${[...sensors].map((s) => `${ident('sensor')} = ${quote(s)}`).join(' OR ')})`;
     const stored = await this.#query(
       `SELECT * FROM ${this.#retentionPolicy ? `${ident(this.#retentionPolicy)}.` : ''}${ident(MEASUREMENT)}` +
-        ` WHERE ${ident('site')} = ${quote(siteId)} AND time >= ${quote(from.toISOString())} AND time < ${quote(to.toISOString())}` +
+        ` WHERE ${ident('site')} = ${quote(siteId)}${bySensor} AND time >= ${quote(from.toISOString())} AND time < ${quote(to.toISOString())}` +
         ` ORDER BY time ASC LIMIT ${Math.max(0, Math.floor(limit))}`,
     );
     const byId = new Map<string, SensorEvent>();

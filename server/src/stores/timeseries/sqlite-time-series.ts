@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import Database from 'better-sqlite3';
-import type { TimeSeriesStore } from './time-series-store.js';
+import type { RangeOptions, TimeSeriesStore } from './time-series-store.js';
 
 interface Row {
   id: string;
@@ -108,8 +108,14 @@ export class SqliteTimeSeriesStore implements TimeSeriesStore {
     return insertAll(events);
   }
 
-  async range(siteId: string, from: Date, to: Date, limit = 10_000): Promise<SensorEvent[]> {
-    return (this.#range.all(siteId, from.getTime(), to.getTime(), limit) as Row[]).map(toEvent);
+  async range(siteId: string, from: Date, to: Date, limit = 10_000, options: RangeOptions = {}): Promise<SensorEvent[]> {
+    if (options.sensors === undefined) return (this.#range.all(siteId, from.getTime(), to.getTime(), limit) as Row[]).map(toEvent);
+    if (options.sensors.length === 0) return [];
+    const sensors = [...new Set(options.sensors)].slice(0, 100);
+    const statement = this.#db.prepare(
+      `SELECT * FROM sensor_events WHERE site_id = ? AND sensor_id IN (${sensors.map(() => '?').join(', ')}) AND time >= ? AND time < ? ORDER BY time, rowid LIMIT ?`,
+    );
+    return (statement.all(siteId, ...sensors, from.getTime(), to.getTime(), limit) as Row[]).map(toEvent);
   }
 
   async deleteBefore(before: Date): Promise<void> {

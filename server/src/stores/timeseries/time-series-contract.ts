@@ -91,6 +91,24 @@ export function timeSeriesContract(name: string, open: () => Promise<ContractSub
       expect(await store.range(newSite(), new Date(at(0)), new Date(at(100)))).toEqual([]);
     });
 
+    it('reads only the sensors asked for, when asked', async () => {
+      const { store, settle } = await start();
+      const site = newSite();
+      await store.write([
+        bed(site, `${site}-1`, 1),
+        bed(site, `${site}-2`, 2, { sensorId: 'bed-2' }),
+        bed(site, `${site}-3`, 3, { sensorId: 'door-1', sensorKind: 'door', occupied: undefined, open: true }),
+        bed(site, `${site}-4`, 4),
+      ]);
+      await settle();
+      const ids = async (sensors: string[], limit?: number) =>
+        (await store.range(site, new Date(at(0)), new Date(at(10)), limit, { sensors })).map((e) => e.id);
+      expect(await ids(['bed-1', 'door-1'])).toEqual([`${site}-1`, `${site}-3`, `${site}-4`]);
+      expect(await ids(['bed-1', 'door-1'], 2)).toEqual([`${site}-1`, `${site}-3`]);
+      expect(await ids(["it's-not-there"])).toEqual([]);
+      expect(await ids([])).toEqual([]);
+    });
+
     it('deletes the events of every site before an instant and keeps the rest (retention), idempotently', async () => {
       const { store, settle } = await start();
       const [site, other] = [newSite(), newSite()];
