@@ -12,7 +12,15 @@ describe('the configuration reference', () => {
   it('is exactly what the schemas generate today (run `npm run config-reference -w deploy` after changing one)', async () => {
     const generated: string = await generate();
     const committed = readFileSync(referencePath as string, 'utf8');
-    expect(committed === generated, 'deploy/CONFIGURATION.md is out of date: npm run config-reference -w deploy').toBe(true);
+    if (committed !== generated) {
+      const ours = committed.split('\n');
+      const theirs = generated.split('\n');
+      const line = ours.findIndex((l, i) => l !== theirs[i]);
+      expect.fail(
+        `deploy/CONFIGURATION.md is out of date (run npm run config-reference -w deploy and commit it); from line ${line + 1}:\n` +
+          `  committed: ${ours[line]}\n  generated: ${theirs[line]}`,
+      );
+    }
   });
 
   it('covers every gateway setting, every site setting and both programs’ options', async () => {
