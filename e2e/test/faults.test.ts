@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Alarm, AlarmDecision } from '@nattevakt/protocol/alarm';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
+import type { StaffClientToServer, StaffServerToClient } from '@nattevakt/protocol/socket-events';
 import { topics } from '@nattevakt/protocol/topics';
 import { demoWard } from '@nattevakt/simulator/demo-ward';
 import mqtt, { type MqttClient } from 'mqtt';
+import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Child,
@@ -216,6 +218,69 @@ class LocalAlarms {
   }
 }
 
+/**
+ * A night nurse's tablet as the web app behaves: a Socket.IO `/staff` client that reconnects by
+ * itself, and on every (re)connect and on a gap in `seq` reads what it missed from
+ * /api/alarms/changes. Keeps each alarm once (by id, newest version) and when it first arrived.
+ */
+class Nurse {
+  readonly socket: Socket<StaffServerToClient, StaffClientToServer>;
+  readonly alarms = new Map<string, Alarm>();
+  /** Alarm id → when it first reached the tablet, and how: live, or read back after a gap. */
+  readonly firstSeen = new Map<string, { at: number; via: 'live' | 'resync' }>();
+  /** Versions (`id@seq`) that arrived more than once: harmless to the board, counted to show the overlap. */
+  redelivered = 0;
+  resyncs = 0;
+  #lastSeq = 0;
+  readonly #versions = new Set<string>();
+
+  constructor(
+    private readonly httpUrl: string,
+    private readonly cookie: string,
+  ) {
+    this.socket = io(`${httpUrl}/staff`, {
+      transports: ['websocket'],
+      extraHeaders: { cookie },
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 500,
+    });
+    this.socket.on('connect', () => void this.resync());
+    this.socket.on('alarm', (alarm) => {
+      const from = this.#lastSeq;
+      this.#take(alarm, 'live');
+      if (alarm.seq > from + 1) void this.resync();
+    });
+  }
+
+  /** Reads every change since the highest seq seen, page by page. */
+  async resync(): Promise<void> {
+    this.resyncs++;
+    for (let page = 0; page < 100; page++) {
+      const since = this.#lastSeq;
+      const list = await getJson<{ alarms: Alarm[]; more?: boolean }>(
+        `${this.httpUrl}/api/alarms/changes?since=${since}`,
+        this.cookie,
+      ).catch(() => ({ alarms: [] as Alarm[], more: false }));
+      for (const alarm of list.alarms) this.#take(alarm, 'resync');
+      if (!list.more || this.#lastSeq === since) return;
+    }
+  }
+
+  #take(alarm: Alarm, via: 'live' | 'resync'): void {
+    const version = `${alarm.id}@${alarm.seq}`;
+    if (this.#versions.has(version)) this.redelivered++;
+    this.#versions.add(version);
+    if (!this.firstSeen.has(alarm.id)) this.firstSeen.set(alarm.id, { at: performance.now(), via });
+    const known = this.alarms.get(alarm.id);
+    if (known === undefined || alarm.seq > known.seq) this.alarms.set(alarm.id, alarm);
+    this.#lastSeq = Math.max(this.#lastSeq, alarm.seq);
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
 interface Stored {
   events: SensorEvent[];
   open: Alarm[];
@@ -272,7 +337,11 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     const local = new LocalAlarms(`mqtt://127.0.0.1:${mqttPort}`);
     cleanups.push(() => local.close());
     await local.ready();
+    const nurse = new Nurse(`http://127.0.0.1:${httpPort}`, cookie);
+    cleanups.push(() => nurse.close());
+    await eventually('the nurse connected', () => nurse.socket.connected, 10_000);
     return {
+      nurse,
       httpUrl: `http://127.0.0.1:${httpPort}`,
       cookie,
       mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
@@ -304,7 +373,7 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
       changes: (await getJson<{ alarms: Alarm[] }>(`${s.httpUrl}/api/alarms/changes?since=0`, s.cookie)).alarms,
     });
     let last = -1;
-    return eventually(
+    const settled = await eventually(
       'outbox drained and the store settled',
       async () => {
         const { outboxDepth, uplinkConnected } = await s.health().catch(() => ({ outboxDepth: -1, uplinkConnected: false }));
@@ -320,6 +389,11 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
       },
       20_000,
     );
+    // The nurse's tablet catches up on its own (live or by resync); give it the time a person would.
+    await eventually('every stored alarm at the nurse', () => settled.changes.every((a) => s.nurse.alarms.has(a.id)), 10_000).catch(
+      () => undefined,
+    );
+    return settled;
   }
 
   /** The invariants every scenario must keep; soft, so one run names every one that broke. */
@@ -328,8 +402,13 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     player: Player,
     local: LocalAlarms,
     stored: Stored,
-    options: { gatewayRestarted?: boolean; minOpenings?: number } = {},
+    options: { gatewayRestarted?: boolean; minOpenings?: number; nurse?: Nurse } = {},
   ): void {
+    const nurse = options.nurse;
+    // From the decision on the gateway (local topic) to the nurse's tablet, for each alarm both saw.
+    const delays = [...(nurse?.firstSeen ?? new Map<string, { at: number }>())]
+      .map(([id, seen]) => seen.at - (local.decided.get(id)?.at ?? Number.NaN))
+      .filter((d) => Number.isFinite(d));
     const byPayload = new Map(messages.map((m) => [m.payload, m]));
     const storedMessages = stored.events.map((e) => byPayload.get(e.raw));
     const storedIndexes = storedMessages.map((m) => m?.index ?? -1);
@@ -340,6 +419,15 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
       stored: stored.events.length,
       alarmsDecided: local.decided.size,
       alarmsStored: stored.changes.length,
+      ...(nurse
+        ? {
+            alarmsAtNurse: nurse.alarms.size,
+            viaResync: [...nurse.firstSeen.values()].filter((f) => f.via === 'resync').length,
+            resyncs: nurse.resyncs,
+            redeliveredVersions: nurse.redelivered,
+            longestDelayMs: Math.round(Math.max(0, ...delays)),
+          }
+        : {}),
     };
     process.stderr.write(`[faults] ${expect.getState().currentTestName}: ${JSON.stringify(summary)}\n`);
 
@@ -396,6 +484,12 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     } else {
       expect.soft(sorted(alarmIds), 'alarms stored differ from alarms decided').toEqual(sorted(local.decided.keys()));
     }
+    if (nurse) {
+      // The nurse's board: every stored alarm once, in its latest version, nothing she should not have.
+      expect.soft(sorted(nurse.alarms.keys()), "alarms on the nurse's board differ from the alarms stored").toEqual(sorted(alarmIds));
+      const stale = stored.changes.filter((a) => (nurse.alarms.get(a.id)?.seq ?? 0) < a.seq).map((a) => a.id);
+      expect.soft(stale, 'alarms the nurse holds in an older version than stored').toEqual([]);
+    }
     const openings = stored.events.filter((e) => e.sensorKind === 'door' && e.open === true);
     expect.soft(openings.length, 'door openings at night stored').toBeGreaterThanOrEqual(options.minOpenings ?? 20);
     const doorAlarms = stored.changes.filter((a) => a.rule === 'door-open-at-night');
@@ -418,7 +512,7 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     expect(restarted, 'the server was restarted').toBeDefined();
     const stored = await drained(s);
     expect(player.acked.size, 'the gateway accepted everything while the server was away').toBe(MESSAGES);
-    check(messages, player, s.local, stored);
+    check(messages, player, s.local, stored, { nurse: s.nurse });
   });
 
   it('b1. the gateway is stopped (SIGTERM) mid-stream and restarted', async () => {
@@ -436,7 +530,7 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     cleanups.push(() => player.close());
     await player.play();
     expect(gateway.pid).not.toBe(s.gateway.pid);
-    check(messages, player, s.local, await drained(s), { gatewayRestarted: true });
+    check(messages, player, s.local, await drained(s), { gatewayRestarted: true, nurse: s.nurse });
   });
 
   it('b2. the gateway is killed (-9) mid-stream, right after the broker acknowledged a message, and restarted', async () => {
@@ -454,7 +548,7 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     cleanups.push(() => player.close());
     await player.play();
     expect(gateway.pid).not.toBe(s.gateway.pid);
-    check(messages, player, s.local, await drained(s), { gatewayRestarted: true });
+    check(messages, player, s.local, await drained(s), { gatewayRestarted: true, nurse: s.nurse });
   });
 
   it.each(['SIGTERM', 'SIGKILL'] as const)(
@@ -472,7 +566,7 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
       cleanups.push(() => player.close());
       await player.play();
       expect(gateway.pid).not.toBe(s.gateway.pid);
-      check(messages, player, s.local, await drained(s), { gatewayRestarted: true, minOpenings: 0 });
+      check(messages, player, s.local, await drained(s), { gatewayRestarted: true, minOpenings: 0, nurse: s.nurse });
     },
   );
 
@@ -530,6 +624,48 @@ describe('faults with real processes: nothing lost, nothing stored twice', () =>
     process.stderr.write(`[faults] local alarm delay during the cut, max ${Math.max(...delays).toFixed(1)} ms over ${delays.length}\n`);
     expect(Math.max(...delays), 'ms from PUBACK to the alarm on the local topic, during the cut').toBeLessThan(1_000);
     expect(player.acked.size).toBe(MESSAGES);
-    check(messages, player, s.local, stored);
+    check(messages, player, s.local, stored, { nurse: s.nurse });
+  });
+
+  it("d. the nurse's connection drops mid-alarm (the Wi-Fi, then the app closed for half a second): every alarm reaches her once", async () => {
+    const s = await stack();
+    const start = nightStart();
+    const messages = script(start);
+    const away: { from: number; to: number }[] = [];
+    const reconnected = () => eventually('the nurse back online', () => s.nurse.socket.connected, 10_000);
+    const faults = new Map<number, () => Promise<unknown>>([
+      [
+        80,
+        async () => {
+          // The transport drops (Wi-Fi gone): Socket.IO reconnects by itself.
+          const from = performance.now();
+          s.nurse.socket.io.engine.close();
+          await sleep(20);
+          await reconnected();
+          away.push({ from, to: performance.now() });
+        },
+      ],
+      [
+        200,
+        async () => {
+          // The tablet's app is closed and opened again half a second later.
+          const from = performance.now();
+          s.nurse.socket.disconnect();
+          await sleep(500);
+          s.nurse.socket.connect();
+          await reconnected();
+          away.push({ from, to: performance.now() });
+        },
+      ],
+    ]);
+    const player = new Player(s.mqttUrl, messages, start, { faults });
+    cleanups.push(() => player.close());
+    await player.play();
+    const stored = await drained(s);
+    const missedLive = [...s.local.decided.values()].filter((d) => away.some((w) => d.at >= w.from && d.at <= w.to));
+    process.stderr.write(`[faults] d: ${missedLive.length} alarms decided while the nurse was away\n`);
+    expect(away).toHaveLength(2);
+    expect(missedLive.length, 'alarms decided while the nurse was away').toBeGreaterThan(0);
+    check(messages, player, s.local, stored, { nurse: s.nurse });
   });
 });
