@@ -16,7 +16,7 @@ Commands:
                   (gateway/README.md, "Broker and security")
 
 Options:
-  --config FILE   gateway configuration (JSON; see docs/configuration.md)
+  --config FILE   gateway configuration (JSON; see deploy/CONFIGURATION.md)
   --help          this text
 
 Environment overrides: NATTEVAKT_MQTT_PORT, NATTEVAKT_SERVER_URL, NATTEVAKT_GATEWAY_TOKEN.`;
