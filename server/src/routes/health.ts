@@ -35,15 +35,13 @@ export const healthRoutes: FastifyPluginAsync<{ db: RelationalDb; metrics: Serve
     ]);
     const ready = database && redis !== false;
     const gateways = (await metrics.gateways.get()).values[0]?.value ?? 0;
-    return reply
-      .code(ready ? 200 : 503)
-      .send({
-        status: ready ? 'ok' : 'degraded',
-        uptimeSeconds: Math.round(process.uptime()),
-        database,
-        redis,
-        gatewaysConnected: gateways,
-      });
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ok' : 'degraded',
+      uptimeSeconds: Math.round(process.uptime()),
+      database,
+      redis,
+      gatewaysConnected: gateways,
+    });
   });
   app.get('/api/health/live', { schema: { response: { 200: Live } } }, async () => ({
     status: 'ok' as const,
