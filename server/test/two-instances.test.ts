@@ -213,6 +213,24 @@ describe.skipIf(postgres === undefined || !redisAvailable)('two instances on Pos
     for (const tablet of [kariOnA, olaOnB]) expect(seqs(tablet.alarms, 'd3')).toHaveLength(2);
   });
 
+  it('a site configuration saved where nobody is told reaches the instances and their gateways from the database', async () => {
+    const { a, b, dir } = await pair({ syncPollMs: 200 });
+    const c = await h.server({ dataDir: dir });
+    const gatewayOnB = await h.gateway(b.url);
+    const configs: SiteConfig[] = [];
+    gatewayOnB.socket.on('config', (config) => configs.push(config));
+    const saved = await c.server.sites.save({ ...site, rooms: [{ id: 'room-1', name: 'Rom 1 sør' }] });
+    for (const s of [a, b])
+      await eventually('the instance reloads it', () => s.server.sites.get('demo')?.revision === saved.revision, 3_000);
+    const pushed = await eventually('the gateway on B gets it', () => configs.find((x) => x.revision === saved.revision), 3_000);
+    expect(pushed.rooms[0]?.name).toBe('Rom 1 sør');
+    await sleep(600);
+    expect(
+      configs.filter((x) => x.revision === saved.revision),
+      'pushed once',
+    ).toHaveLength(1);
+  });
+
   it('a tablet whose link drops for a moment gets what it missed, or is told it must resync', async () => {
     const { a, b } = await pair();
     const cookie = await loginAs(b.server, { username: 'kari', displayName: 'Kari' });

@@ -125,6 +125,9 @@ export function redisCluster(io: Server, options: ClusterOptions, logger: Logger
     clustered: true,
     publish(event, ...args) {
       if (closed) return;
+      // While Redis is away commands wait in ioredis' queue. A site clock comes every second and is
+      // stale by the time Redis is back: not worth queueing for a long outage.
+      if (event === 'clock' && redis.status !== 'ready') return;
       try {
         bus.serverSideEmit(event, ...args);
       } catch (error) {
