@@ -28,6 +28,7 @@ export class DurableSpool {
   readonly #pending: Database.Statement;
   readonly #prune: Database.Statement;
   readonly #dead: Database.Statement;
+  readonly #pruneDead: Database.Statement;
   #closed = false;
 
   constructor(path: string) {
@@ -52,6 +53,7 @@ export class DurableSpool {
       .pluck();
     this.#prune = this.#db.prepare('DELETE FROM seen WHERE at < ?');
     this.#dead = this.#db.prepare('INSERT OR REPLACE INTO dead_letter (id, at, reason, event) VALUES (?, ?, ?, ?)');
+    this.#pruneDead = this.#db.prepare('DELETE FROM dead_letter WHERE at < ?');
   }
 
   get closed(): boolean {
@@ -107,6 +109,11 @@ export class DurableSpool {
   /** Forgets accepted ids older than `before` (ms since epoch). */
   pruneSeen(before: number): number {
     return this.#prune.run(before).changes;
+  }
+
+  /** Deletes dead letters (raw events too) dead-lettered before `before` (ms since epoch): retention. */
+  pruneDeadLetters(before: number): number {
+    return this.#pruneDead.run(before).changes;
   }
 
   close(): void {

@@ -220,6 +220,8 @@ export class InfluxTimeSeriesStore implements TimeSeriesStore {
     } finally {
       if (!this.#spool.closed && this.#spool.depth() > 0) this.#schedule(0);
     }
+    // Dead letters hold raw events too: kept for inspection no longer than the events themselves.
+    if (!this.#spool.closed) this.#spool.pruneDeadLetters(before.getTime());
     const stop = `${new Date(before.getTime() - 1).toISOString().slice(0, -1)}999999Z`;
     const params = new URLSearchParams({ org: this.#options.org, bucket: this.#options.bucket });
     const v2 = await fetch(`${this.#options.url}/api/v2/delete?${params}`, {
