@@ -59,10 +59,15 @@ describe('outbox', () => {
     expect(committed()).toBe(4);
     await Promise.resolve();
     expect(told.at(-1)).toBe('d');
+    outbox.remove(1, 2);
+    expect([outbox.depth(), committed()]).toEqual([2, 2]);
     // close() commits what is still open.
     outbox.append(item('e'));
     outbox.close();
-    expect(committed()).toBe(5);
+    expect(committed()).toBe(3);
+    const reopened = new Outbox(path);
+    expect(reopened.depth()).toBe(3);
+    reopened.close();
     other.close();
   });
 });

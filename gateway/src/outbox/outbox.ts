@@ -24,7 +24,7 @@ export class Outbox {
   readonly #insert: Database.Statement<[string, number]>;
   readonly #peek: Database.Statement<[number]>;
   readonly #remove: Database.Statement<[number, number]>;
-  readonly #depth: Database.Statement<[]>;
+  readonly #count: Database.Statement<[]>;
   readonly #oldest: Database.Statement<[]>;
   readonly #begin: Database.Statement<[]>;
   readonly #commit: Database.Statement<[]>;
@@ -32,6 +32,8 @@ export class Outbox {
   /** Waiting for the open transaction to commit. */
   #waiting: ((error?: Error) => void)[] = [];
   #commitScheduled: NodeJS.Immediate | null = null;
+  /** Rows in the table, kept as rows come and go: COUNT(*) walks the whole table, and /metrics asks often. */
+  #depth: number;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -45,11 +47,12 @@ export class Outbox {
     this.#insert = this.#db.prepare('INSERT INTO outbox (item, created_at) VALUES (?, ?)');
     this.#peek = this.#db.prepare('SELECT seq, item FROM outbox ORDER BY seq LIMIT ?');
     this.#remove = this.#db.prepare('DELETE FROM outbox WHERE seq >= ? AND seq <= ?');
-    this.#depth = this.#db.prepare('SELECT COUNT(*) AS n FROM outbox');
+    this.#count = this.#db.prepare('SELECT COUNT(*) AS n FROM outbox');
     this.#oldest = this.#db.prepare('SELECT created_at AS t FROM outbox ORDER BY seq LIMIT 1');
     this.#begin = this.#db.prepare('BEGIN');
     this.#commit = this.#db.prepare('COMMIT');
     this.#rollback = this.#db.prepare('ROLLBACK');
+    this.#depth = (this.#count.get() as { n: number }).n;
   }
 
   /** Writes an item and commits at once (with anything appended before it). */
@@ -63,6 +66,7 @@ export class Outbox {
   append(item: OutboxItem): number {
     if (!this.#db.inTransaction) this.#begin.run();
     const seq = Number(this.#insert.run(JSON.stringify(item), Date.now()).lastInsertRowid);
+    this.#depth++;
     this.#commitScheduled ??= setImmediate(() => {
       this.#commitScheduled = null;
       this.#commitNow(false);
@@ -90,11 +94,11 @@ export class Outbox {
 
   /** Removes a delivered range (inclusive). */
   remove(fromSeq: number, toSeq: number): void {
-    this.#remove.run(fromSeq, toSeq);
+    this.#depth -= this.#remove.run(fromSeq, toSeq).changes;
   }
 
   depth(): number {
-    return (this.#depth.get() as { n: number }).n;
+    return this.#depth;
   }
 
   /** Seconds the oldest item has waited, 0 when the outbox is empty. */
@@ -123,6 +127,8 @@ export class Outbox {
     } catch (error) {
       failure = error as Error;
       if (this.#db.inTransaction) this.#rollback.run();
+      // Whatever the batch did is undone: count again.
+      this.#depth = (this.#count.get() as { n: number }).n;
     }
     if (waiting.length === 0) return;
     const tell = () => {

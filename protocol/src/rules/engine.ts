@@ -280,15 +280,19 @@ export class RuleEngine {
     if (touched !== undefined) {
       const call = ++this.#calls;
       for (const entry of due) entry.takenIn = call;
-      for (const entry of [...touched.residents, touched]) {
-        if (entry.takenIn === call) continue;
-        entry.takenIn = call;
-        this.#queue.set(entry, null);
-        due.push(entry);
-      }
+      for (const entry of touched.residents) this.#take(entry, call, due);
+      this.#take(touched, call, due);
     }
     if (due.length > 1) due.sort(byRank);
     return due;
+  }
+
+  /** Takes an entry out of the queue into `due`, once per call. */
+  #take(entry: Entry, call: number, due: Entry[]): void {
+    if (entry.takenIn === call) return;
+    entry.takenIn = call;
+    this.#queue.set(entry, null);
+    due.push(entry);
   }
 
   /** Runs `onTick` of every rule for the given entries, in their order. */
