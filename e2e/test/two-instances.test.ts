@@ -325,7 +325,10 @@ describe('two server instances, one gateway, nurses on both', () => {
       expect(onA.acknowledgedBy).toBe('Kari på B');
       await sleep(2_500);
       const audit2 = await getJson<{ audit: { action: string }[] }>(`${s.b.url}/api/alarms/${second}`, s.cookie);
-      expect(audit2.audit.map((x) => x.action)).toEqual(['raised', 'acknowledged']);
+      // (On a slow machine the first step may come before her tap; none may come after it.)
+      const actions = audit2.audit.map((x) => x.action);
+      expect(actions.slice(actions.indexOf('acknowledged'))).toEqual(['acknowledged']);
+      expect(actions.filter((x) => x === 'acknowledged')).toHaveLength(1);
     },
     60_000,
   );
