@@ -81,22 +81,6 @@ export interface AlarmFilter {
   limit: number;
 }
 
-/** Which alarms `list` returns; every array means "any of these". */
-export interface AlarmFilter {
-  sites: string[];
-  status?: string[];
-  priority?: string[];
-  rule?: string[];
-  residentId?: string;
-  /** Received by the server at or after this instant (ISO, UTC). */
-  from?: string;
-  /** Received before this instant (ISO, UTC). */
-  to?: string;
-  /** The last alarm of the previous page (newest first): only older ones. */
-  after?: { receivedAt: string; id: string };
-  limit: number;
-}
-
 /**
  * The alarm lifecycle: active → acknowledged ("Jeg går") → resolved with an outcome; the
  * gateway's "condition cleared" is recorded on the alarm but never closes it. An active alarm
@@ -369,34 +353,6 @@ export class AlarmService {
     const last = alarms.at(-1)?.seq ?? since;
     if (alarms.length === limit) return { seq: last, alarms, more: true };
     return { seq: Math.max(current, last, since), alarms, more: false };
-  }
-
-  /**
-   * Alarms by filter, newest first by the time the server received them (server clock, one ISO
-   * format, so text order is time order), then id; `next` is the cursor of the following page.
-   */
-  async list(filter: AlarmFilter): Promise<{ alarms: Alarm[]; next: { receivedAt: string; id: string } | null }> {
-    if (filter.sites.length === 0) return { alarms: [], next: null };
-    let query = this.db.selectFrom('alarms').selectAll().where('site_id', 'in', filter.sites);
-    if (filter.status?.length) query = query.where('status', 'in', filter.status);
-    if (filter.priority?.length) query = query.where('priority', 'in', filter.priority);
-    if (filter.rule?.length) query = query.where('rule', 'in', filter.rule);
-    if (filter.residentId !== undefined) query = query.where('resident_id', '=', filter.residentId);
-    if (filter.from !== undefined) query = query.where('received_at', '>=', filter.from);
-    if (filter.to !== undefined) query = query.where('received_at', '<', filter.to);
-    const after = filter.after;
-    if (after !== undefined)
-      query = query.where((eb) =>
-        eb.or([eb('received_at', '<', after.receivedAt), eb.and([eb('received_at', '=', after.receivedAt), eb('id', '<', after.id)])]),
-      );
-    const rows = await query
-      .orderBy('received_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(filter.limit + 1)
-      .execute();
-    const page = rows.slice(0, filter.limit).map(toAlarm);
-    const last = page.at(-1);
-    return { alarms: page, next: rows.length > filter.limit && last !== undefined ? { receivedAt: last.receivedAt, id: last.id } : null };
   }
 
   /**
