@@ -19,7 +19,15 @@ export const TechnicalRuleId = Type.Union([
   Type.Literal('tamper'),
   Type.Literal('flapping'),
 ]);
-export const RuleId = Type.Union([...CareRuleId.anyOf, ...TechnicalRuleId.anyOf]);
+/**
+ * Technical alarms the server decides, with no sensor event behind them: the daily chain
+ * self-test did not come in time (`self-test-missed`), or came and failed before the server saw
+ * its test alarm (`self-test-failed`). Their `sensorId` and `roomId` are the self-test sensor's.
+ */
+export const ServerRuleId = Type.Union([Type.Literal('self-test-missed'), Type.Literal('self-test-failed')]);
+/** What the gateway's rule engine decides: care and sensor-health rules. */
+export const GatewayRuleId = Type.Union([...CareRuleId.anyOf, ...TechnicalRuleId.anyOf]);
+export const RuleId = Type.Union([...CareRuleId.anyOf, ...TechnicalRuleId.anyOf, ...ServerRuleId.anyOf]);
 export type RuleId = Static<typeof RuleId>;
 
 /**

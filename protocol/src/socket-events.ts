@@ -5,6 +5,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { AcknowledgeCommand, Alarm, DeliveredCommand, DisplayedCommand, ResolveCommand } from './alarm.js';
 import { AlarmDecision, ConditionCleared } from './alarm.js';
+import type { ScenarioProgress, ScenarioRun } from './commissioning.js';
+import { Id } from './ids.js';
 import { SensorEvent } from './sensor-event.js';
 import type { SiteConfig } from './site-config.js';
 import type { EvaluationReminders } from './supervision.js';
@@ -76,6 +78,14 @@ export interface EscalationAlert {
   notified: 'all-nurses' | 'nurse-in-charge';
 }
 
+/** One sensor whose live events a technician (or admin) of its site wants on `/staff`. */
+export const SensorSubscription = Type.Object({ siteId: Id, sensorId: Id }, { additionalProperties: false });
+export type SensorSubscription = Static<typeof SensorSubscription>;
+export const sensorSubscription = validator(SensorSubscription);
+export type SubscriptionResult = { ok: true } | { ok: false; error: string };
+/** How many sensors one socket may follow at once. */
+export const MAX_SENSOR_SUBSCRIPTIONS = 20;
+
 /** `/staff` namespace: the server ↔ nurses' tablets. */
 export interface StaffServerToClient {
   /** A new alarm or any change to one; `seq` tells the client whether it missed anything. */
@@ -87,6 +97,12 @@ export interface StaffServerToClient {
   escalation: (alert: EscalationAlert) => void;
   /** Nurse in charge only: vedtak evaluations due or overdue at a site, on connect and when one becomes due or overdue. */
   evaluationReminders: (reminders: EvaluationReminders) => void;
+  /** Technicians and admins: each ingested event of a sensor they subscribed to (`subscribeSensor`). Never to other roles. */
+  sensorEvent: (event: SensorEvent) => void;
+  /** The person who started a scenario run: how far it is, about once a second. */
+  scenarioProgress: (progress: ScenarioProgress) => void;
+  /** The person who started a scenario run: its verdict (or error), as stored. */
+  scenarioFinished: (run: ScenarioRun) => void;
 }
 export interface StaffClientToServer {
   acknowledge: (command: AcknowledgeCommand, done: (result: CommandResult) => void) => void;
@@ -95,4 +111,7 @@ export interface StaffClientToServer {
   delivered: (command: DeliveredCommand, done: (result: ReceiptResult) => void) => void;
   /** Read receipt: the alarm is on screen. Does not change the alarm or its seq. */
   displayed: (command: DisplayedCommand, done: (result: ReceiptResult) => void) => void;
+  /** Technicians and admins of the site: follow one sensor's events live (`sensorEvent`) until unsubscribed or disconnected. */
+  subscribeSensor: (subscription: SensorSubscription, done: (result: SubscriptionResult) => void) => void;
+  unsubscribeSensor: (subscription: SensorSubscription, done: (result: SubscriptionResult) => void) => void;
 }

@@ -200,6 +200,17 @@ describe('explainAlarm', () => {
     expect(explainAlarm(alarm('door-open-at-night', {}), { ...nb, timeZone: 'UTC' }).detail).toBe('Døren til Rom 7 ble åpnet kl. 02:10.');
   });
 
+  it('self-test-missed: when the self-test was due and the grace; self-test-failed names the self-test sensor', () => {
+    const missed = alarm('self-test-missed', { eventIds: [], sensorKind: 'door', setting: { time: '03:10', minutes: 15 } });
+    expect(both(missed).map((e) => e.title)).toEqual(['Selvtesten kom ikke', 'Self-test missing']);
+    expect(explainAlarm(missed, nb).detail).toMatch(/^Den daglige selvtesten av alarmkjeden skulle komme kl\. 03:10 \(frist 15 minutter\)/);
+    expect(explainAlarm(missed, en).detail).toMatch(/^The daily self-test of the alarm chain was due at 03:10 \(grace 15 minutes\)/);
+    const failed = alarm('self-test-failed', { eventIds: [], sensorKind: 'door' });
+    expect(explainAlarm(failed, { ...en, roomName: 'Selvtest' }).detail).toMatch(
+      /^The self-test at 03:10 with the door sensor door-7 in Selvtest did not reach the server/,
+    );
+  });
+
   it('an alarm of a rule this build does not know still says when', () => {
     const future = { ...alarm('tamper', {}), rule: 'fell-out-of-bed' } as unknown as AlarmDecision;
     expect(explainAlarm(future, en)).toEqual({ title: 'fell-out-of-bed', detail: 'Alarm at 03:10.' });

@@ -174,6 +174,30 @@ export function explainAlarm(alarm: AlarmDecision, ctx: ExplainContext): Explana
             detail: `${Sensor} changed state ${count} times within a minute from ${since.clock}${limit === undefined ? '' : ` (the limit is ${limit})`}. Check that it is mounted properly.`,
           };
     }
+    case 'self-test-missed': {
+      // evidence.since: when the self-test was due; setting.time and setting.minutes: the daily time and the grace.
+      const due = when(evidence.since, alarm.raisedAt, ctx);
+      const grace = setting.minutes === undefined ? '' : nb ? ` (frist ${minutes(setting.minutes, 'nb')})` : ` (grace ${minutes(setting.minutes, 'en')})`;
+      return nb
+        ? {
+            title: 'Selvtesten kom ikke',
+            detail: `Den daglige selvtesten av alarmkjeden skulle komme ${due.at}${grace}, men serveren har ikke fått noe resultat. Alarmkjeden er ikke bekreftet i dag: kontakt teknikeren.`,
+          }
+        : {
+            title: 'Self-test missing',
+            detail: `The daily self-test of the alarm chain was due ${due.at}${grace}, but the server has received no result. The alarm chain is not confirmed today: call the technician.`,
+          };
+    }
+    case 'self-test-failed':
+      return nb
+        ? {
+            title: 'Selvtesten feilet',
+            detail: `Selvtesten ${since.at} med ${sensor} nådde ikke serveren. Alarmer fra avdelingen kan være forsinket eller borte: kontakt teknikeren, og se vedlikeholdsloggen.`,
+          }
+        : {
+            title: 'Self-test failed',
+            detail: `The self-test ${since.at} with ${sensor} did not reach the server. Alarms from the ward may be late or lost: call the technician, and see the maintenance log.`,
+          };
     default: {
       // TypeScript checks that the cases cover every RuleId; an alarm from a newer gateway still gets its time.
       const rule: never = alarm.rule;

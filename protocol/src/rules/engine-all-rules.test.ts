@@ -1,7 +1,7 @@
 /** The engine with every rule on, as the gateway runs it: care and technical rules together. */
 import { describe, expect, it } from 'vitest';
 import { at, events, ids, plan, site, withEmptyRoom } from '../../test/fixtures.js';
-import { alarmDecision, ConditionCleared, RuleId } from '../alarm.js';
+import { alarmDecision, ConditionCleared, GatewayRuleId } from '../alarm.js';
 import type { SensorEvent } from '../sensor-event.js';
 import type { SiteConfig, SupervisionPlan } from '../site-config.js';
 import { validator } from '../validation.js';
@@ -67,7 +67,7 @@ function night(engine: RuleEngine, seed: number, check?: (deadline: number, afte
 describe('RuleEngine with every rule', () => {
   it('runs every rule id of the protocol, each once', () => {
     const ids = [...CARE_RULES, ...TECHNICAL_RULES].map((r) => r.id).sort();
-    expect(ids).toEqual(RuleId.anyOf.map((l) => l.const).sort());
+    expect(ids).toEqual(GatewayRuleId.anyOf.map((l) => l.const).sort());
   });
 
   it('the timer never spins: after onTick at the next deadline, every deadline left is later (over many random nights)', () => {
@@ -80,7 +80,7 @@ describe('RuleEngine with every rule', () => {
       for (const alarm of outputs.flatMap((o) => o.raised)) seen.add(alarm.rule);
     }
     // The random nights do reach every rule, so the check above covers them all.
-    expect([...seen].sort()).toEqual(RuleId.anyOf.map((l) => l.const).sort());
+    expect([...seen].sort()).toEqual(GatewayRuleId.anyOf.map((l) => l.const).sort());
   });
 
   it('is deterministic, and everything it decides is a valid AlarmDecision or ConditionCleared', () => {

@@ -16,6 +16,8 @@ const RULE_KEYS = {
   'low-battery': 'lowBattery',
   tamper: 'tamper',
   flapping: 'flapping',
+  'self-test-missed': 'selfTestMissed',
+  'self-test-failed': 'selfTestFailed',
 } as const satisfies Record<RuleId, string>;
 
 type RuleKey = (typeof RULE_KEYS)[RuleId];
