@@ -273,6 +273,13 @@ describe.each(engines)('night summaries, reports, what-if and FHIR export ($name
     expect(bad.statusCode).toBe(400);
     expect(bad.json<{ error: string }>().error).toMatch(/minutes/);
     expect((await lead.post('/api/sites/demo/residents/res-1/what-if', { plan: proposed, extra: 1 })).statusCode).toBe(400);
+    const battery = await lead.post('/api/sites/demo/residents/res-1/what-if', {
+      plan: { ...proposed, technical: { lowBatteryPercent: 30, batteryClearPercent: 20 } },
+    });
+    expect(battery.statusCode).toBe(400);
+    expect(battery.json<{ error: string }>().error).toBe(
+      'body/plan/technical: batteryClearPercent (20) must be above lowBatteryPercent (30)',
+    );
   });
 
   it('exports a resident’s alarms as a FHIR R4 Bundle of DetectedIssue with the nurses’ actions as mitigation', async () => {

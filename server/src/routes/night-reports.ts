@@ -2,7 +2,7 @@ import { CareRuleId, RuleId } from '@nattevakt/protocol/alarm';
 import { Id } from '@nattevakt/protocol/ids';
 import { AlarmReport, NightDate, NightSummary, NightSummaryList, WhatIfResult } from '@nattevakt/protocol/night-summary';
 import { addNights, isNightDate, nightOf, nightSpan, nightsBetween } from '@nattevakt/protocol/rules/nights';
-import { type Resident, type SiteConfig, SupervisionPlan } from '@nattevakt/protocol/site-config';
+import { checkSiteConfig, type Resident, type SiteConfig, SupervisionPlan } from '@nattevakt/protocol/site-config';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { requireRole, requireSite } from '../auth/auth-routes.js';
@@ -183,6 +183,13 @@ export const nightReportRoutes: FastifyPluginAsync<NightReportDeps> = async (app
       const { siteId, residentId } = request.params;
       requireSite(requireRole(request, REPORT_ROLES), siteId);
       const { config, resident } = residentOf(siteId, residentId);
+      // What the schema cannot say (battery thresholds in order), checked as a saved plan would be.
+      const index = config.residents.findIndex((r) => r.id === residentId);
+      const checked = checkSiteConfig({
+        ...config,
+        residents: config.residents.map((r, i) => (i === index ? { ...r, plan: request.body.plan } : r)),
+      });
+      if (!checked.ok) throw new HttpError(400, checked.errors.map((e) => e.replace(`/residents/${index}/plan`, 'body/plan')).join('; '));
       const count = request.body.nights ?? 14;
       if (count > deps.rawEventDays)
         throw new HttpError(
