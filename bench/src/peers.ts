@@ -1,0 +1,699 @@
+#!/usr/bin/env node
+/**
+ * End to end against real peers, side by side in one run, at 100, 1,000 and 10,000 sensors:
+ *
+ *   nattevakt  a sensor message published (QoS 1) to the gateway's embedded broker → rules →
+ *              outbox → uplink → server → the alarm at a logged-in nurse's Socket.IO `/staff` client
+ *   floor      the same message through the machine's Mosquitto (127.0.0.1:1883) to a subscriber:
+ *              one publish → subscribe hop, no rules
+ *   node-red   what a technician would build instead: Node-RED 4 (started here on loopback) with a
+ *              flow MQTT in (from that Mosquitto) → door-at-night function → WebSocket out, and
+ *              the bench as the WebSocket client
+ *
+ *   npx tsc -b bench && node bench/dist/src/peers.js            # --help for the options
+ *
+ * The same deterministic traffic for all three (heartbeats round-robin over every sensor, every
+ * 10th message a door opening at night, closed again 5 messages later), four publisher connections,
+ * each sensor always on the same one. Per system and size: a latency phase at a fixed rate, then a
+ * ramp that doubles the rate until a step is not sustained. Writes a Markdown table, a JSON file
+ * and one latency-distribution SVG per size to --out.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import type { Alarm } from '@nattevakt/protocol/alarm';
+import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-config';
+import type { StaffClientToServer, StaffServerToClient } from '@nattevakt/protocol/socket-events';
+import { topics } from '@nattevakt/protocol/topics';
+import { demoWard } from '@nattevakt/simulator/demo-ward';
+import mqtt, { type MqttClient } from 'mqtt';
+import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+import {
+  cpuSeconds,
+  freePort,
+  gatewayConfig,
+  machine,
+  memoryMb,
+  percentile,
+  root,
+  startNode,
+  startServerAsNurse,
+  stop,
+  waitHealthy,
+} from './processes.js';
+import { lineChart, PERCENTILE_TICKS, percentilePoints } from './svg-chart.js';
+
+const { values } = parseArgs({
+  options: {
+    sensors: { type: 'string', default: '100,1000,10000' },
+    systems: { type: 'string', default: 'floor,nattevakt,node-red' },
+    rate: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '30' },
+    'ramp-from': { type: 'string', default: '100' },
+    'ramp-to': { type: 'string', default: '12800' },
+    'ramp-seconds': { type: 'string', default: '5' },
+    mosquitto: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
+    out: { type: 'string', default: join(root, 'bench/results') },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(
+    'node bench/dist/src/peers.js [--sensors 100,1000,10000] [--systems floor,nattevakt,node-red] [--rate 100] [--seconds 30]\n' +
+      '  [--ramp-from 100] [--ramp-to 12800] [--ramp-seconds 5] [--mosquitto mqtt://127.0.0.1:1883] [--out bench/results]\n',
+  );
+  process.exit(0);
+}
+const SIZES = values.sensors.split(',').map(Number);
+const SYSTEMS = values.systems.split(',') as SystemName[];
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const RAMP_FROM = Number(values['ramp-from']);
+const RAMP_TO = Number(values['ramp-to']);
+const RAMP_SECONDS = Number(values['ramp-seconds']);
+const OUT = resolve(values.out);
+const PUBLISHERS = 4;
+const OPEN_EVERY = 10;
+/** After a step, how long an alarm may still come and count. */
+const GRACE_MS = 2_000;
+/** A step whose alarms come later than this at p99 is not sustained: a night alarm a second late is late. */
+const SUSTAINED_P99_MS = 1_000;
+type SystemName = 'floor' | 'nattevakt' | 'node-red';
+const LABEL: Record<SystemName, string> = {
+  floor: 'floor: Mosquitto pub→sub',
+  nattevakt: 'Nattevakt end to end',
+  'node-red': 'Node-RED flow',
+};
+
+const say = (line: string) => process.stderr.write(`[peers ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+
+// ── the site and its traffic ────────────────────────────────────────────────────────────────
+
+/** Minutes since midnight in Oslo, `offsetMinutes` from now, as HH:MM. */
+function osloClock(offsetMinutes: number): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Oslo', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+    Date.now() + offsetMinutes * 60_000,
+  );
+}
+
+/**
+ * A site of `sensors` sensors with its night window around now (the system clock: the production
+ * path). Up to 1,000: the demo ward (a bed mat and a door contact per room). Above: a site holds at
+ * most 2,000 residents, so 2,000 rooms with a bed mat and the rest door contacts (four per room at 10,000).
+ */
+function benchWard(siteId: string, sensors: number): SiteConfig {
+  const nightWindow = { start: osloClock(-60), end: osloClock(300) };
+  let ward: SiteConfig;
+  if (sensors <= 1000) {
+    ward = demoWard({ residents: sensors / 2, siteId });
+  } else {
+    const rooms = 2000;
+    const doorsPerRoom = sensors / rooms - 1;
+    const base = demoWard({ residents: 1, siteId });
+    const plan = base.residents[0]?.plan;
+    if (plan === undefined || !Number.isInteger(doorsPerRoom)) throw new Error(`cannot build a ward of ${sensors} sensors`);
+    ward = {
+      ...base,
+      rooms: Array.from({ length: rooms }, (_, i) => ({ id: `room-${i + 1}`, name: `Rom ${i + 1}` })),
+      residents: Array.from({ length: rooms }, (_, i) => ({ id: `res-${i + 1}`, name: `Beboer ${i + 1}`, roomId: `room-${i + 1}`, plan })),
+      sensors: Array.from({ length: rooms }, (_, i) => [
+        { id: `bed-${i + 1}`, kind: 'bed' as const, roomId: `room-${i + 1}`, residentId: `res-${i + 1}` },
+        ...Array.from({ length: doorsPerRoom }, (_, k) => ({
+          id: `door-${i + 1}-${k + 1}`,
+          kind: 'door' as const,
+          roomId: `room-${i + 1}`,
+        })),
+      ]).flat(),
+    };
+  }
+  ward = { ...ward, residents: ward.residents.map((r) => ({ ...r, plan: { ...r.plan, nightWindow } })) };
+  const checked = checkSiteConfig(ward);
+  if (!checked.ok) throw new Error(`bench ward is invalid: ${checked.errors.join('; ')}`);
+  return checked.value;
+}
+
+interface Sensor {
+  id: string;
+  kind: 'bed' | 'door';
+  connection: number;
+  /** open (door) / occupied (bed). */
+  state: boolean;
+}
+
+/**
+ * Deterministic traffic: heartbeats (current state and battery) round-robin over every sensor;
+ * every 10th message a door opening, closed again 5 messages later. Doors are taken in turn, so
+ * each opening is a closed → open transition: one alarm each.
+ */
+class Traffic {
+  readonly sensors: Sensor[];
+  readonly #doors: Sensor[];
+  #position = 0;
+  #heartbeat = 0;
+  #nextDoor = 0;
+  readonly #closing: { sensor: Sensor; at: number }[] = [];
+
+  constructor(ward: SiteConfig) {
+    this.sensors = ward.sensors.map((s, i) => ({ id: s.id, kind: s.kind, connection: i % PUBLISHERS, state: s.kind === 'bed' }));
+    this.#doors = this.sensors.filter((s) => s.kind === 'door');
+  }
+
+  next(): { sensor: Sensor; payload: string; opening: boolean } {
+    const position = this.#position++;
+    const due = this.#closing[0];
+    if (due !== undefined && due.at <= position) {
+      this.#closing.shift();
+      due.sensor.state = false;
+      return { sensor: due.sensor, payload: payloadOf(due.sensor), opening: false };
+    }
+    if (position % OPEN_EVERY === 0) {
+      const door = this.#doors[this.#nextDoor++ % this.#doors.length];
+      if (door !== undefined && !door.state) {
+        door.state = true;
+        this.#closing.push({ sensor: door, at: position + OPEN_EVERY / 2 });
+        return { sensor: door, payload: payloadOf(door), opening: true };
+      }
+    }
+    const sensor = this.sensors[this.#heartbeat++ % this.sensors.length] as Sensor;
+    return { sensor, payload: payloadOf(sensor), opening: false };
+  }
+}
+
+const payloadOf = (s: Sensor) =>
+  s.kind === 'door' ? `{"kind":"door","open":${s.state},"battery":90}` : `{"kind":"bed","occupied":${s.state},"battery":90}`;
+
+/** Door openings in flight: from just before the publish to the alarm (FIFO per sensor). */
+class Openings {
+  readonly #pending = new Map<string, number[]>();
+  latencies: number[] = [];
+  unmatched = 0;
+  #waiting = 0;
+
+  opened(sensorId: string): void {
+    const list = this.#pending.get(sensorId);
+    if (list) list.push(performance.now());
+    else this.#pending.set(sensorId, [performance.now()]);
+    this.#waiting++;
+  }
+
+  arrived(sensorId: string): void {
+    const at = this.#pending.get(sensorId)?.shift();
+    if (at === undefined) {
+      this.unmatched++;
+      return;
+    }
+    this.#waiting--;
+    this.latencies.push(performance.now() - at);
+  }
+
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /** What arrived since the last take, and how many are still missing; starts over. */
+  take(): { latencies: number[]; missing: number } {
+    const result = { latencies: this.latencies.sort((a, b) => a - b), missing: this.#waiting };
+    this.latencies = [];
+    this.#pending.clear();
+    this.#waiting = 0;
+    return result;
+  }
+}
+
+// ── the three systems under test ────────────────────────────────────────────────────────────
+
+interface UnderTest {
+  /** Where the sensors publish. */
+  mqttUrl: string;
+  topicOf(sensor: Sensor): string;
+  /** Processes whose CPU and memory are reported. */
+  processes: Record<string, ChildProcess>;
+  stop(): Promise<void>;
+}
+
+type Arrive = (sensorId: string) => void;
+
+async function startFloor(siteId: string, arrive: Arrive): Promise<UnderTest> {
+  const subscriber = await mqtt.connectAsync(values.mosquitto, { clientId: `peers-floor-${randomBytes(3).toString('hex')}` });
+  subscriber.on('message', (topic, payload) => {
+    // Only door openings are "alarms" here: the floor has no rule, it measures the hop.
+    if (payload.includes('"open":true')) arrive(topic.split('/')[4] ?? '');
+  });
+  await subscriber.subscribeAsync(topics.sensorsOfSite(siteId), { qos: 1 });
+  return {
+    mqttUrl: values.mosquitto,
+    topicOf: (s) => topics.sensorState(siteId, s.id),
+    processes: {},
+    stop: () => subscriber.endAsync(true),
+  };
+}
+
+async function startNattevakt(ward: SiteConfig, arrive: Arrive): Promise<UnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'nattevakt-peers-'));
+  const wardFile = join(dir, 'ward.json');
+  writeFileSync(wardFile, JSON.stringify(ward));
+  const token = randomBytes(24).toString('hex');
+  const [httpPort, mqttPort, healthPort] = [await freePort(), await freePort(), await freePort()];
+  const configFile = join(dir, 'gateway.json');
+  const serverUrl = `http://127.0.0.1:${httpPort}`;
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      gatewayConfig({
+        siteId: ward.site.id,
+        mqttPort,
+        healthPort,
+        stateDir: join(dir, 'gateway'),
+        wardFile,
+        clock: 'system',
+        server: { url: serverUrl, token },
+      }),
+    ),
+  );
+  const { server, cookie } = await startServerAsNurse({ port: httpPort, dataDir: join(dir, 'server'), wardFile, token });
+  const gateway = startNode(['gateway/dist/src/main.js', '--config', configFile]);
+  await waitHealthy(`http://127.0.0.1:${healthPort}/health`, gateway);
+  for (let i = 0; i < 100; i++) {
+    const health = (await (await fetch(`http://127.0.0.1:${healthPort}/health`)).json()) as { uplinkConnected: boolean };
+    if (health.uplinkConnected) break;
+    await sleep(100);
+  }
+  // The nurse: a door-open-at-night alarm arriving is the end of the path; she resolves every
+  // alarm, so open alarms stay few as on a real night.
+  const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${serverUrl}/staff`, {
+    transports: ['websocket'],
+    extraHeaders: { cookie },
+  });
+  const seen = new Set<string>();
+  staff.on('alarm', (alarm: Alarm) => {
+    if (alarm.status === 'resolved' || seen.has(alarm.id)) return;
+    seen.add(alarm.id);
+    if (alarm.rule === 'door-open-at-night' && alarm.sensorId) arrive(alarm.sensorId);
+    staff.emit('resolve', { alarmId: alarm.id, by: 'Benchmark', outcome: 'false-alarm' }, () => undefined);
+  });
+  await new Promise<void>((r) => staff.once('connect', () => r()));
+  return {
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    topicOf: (s) => topics.sensorState(ward.site.id, s.id),
+    processes: { gateway, server },
+    async stop() {
+      staff.disconnect();
+      await Promise.all([stop(gateway), stop(server)]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The door-at-night rule as a Node-RED function node would have it: the door's last state per
+ * sensor in the node's context, an alarm on a closed → open transition inside the night window
+ * (minutes after midnight UTC, handed in by the bench so no time-zone library is needed).
+ */
+function nodeRedRule(nightStartUtcMin: number, nightEndUtcMin: number): string {
+  return `
+const p = msg.payload;
+if (p === null || typeof p !== 'object' || p.kind !== 'door') return null;
+const sensorId = msg.topic.split('/')[4];
+let doors = context.get('doors');
+if (!doors) { doors = new Map(); context.set('doors', doors); }
+const was = doors.get(sensorId) === true;
+doors.set(sensorId, p.open === true);
+if (p.open !== true || was) return null;
+const now = new Date();
+const minute = now.getUTCHours() * 60 + now.getUTCMinutes();
+const start = ${nightStartUtcMin}, end = ${nightEndUtcMin};
+const night = start <= end ? minute >= start && minute < end : minute >= start || minute < end;
+if (!night) return null;
+return { payload: JSON.stringify({ rule: 'door-open-at-night', sensorId, at: now.toISOString() }) };
+`;
+}
+
+async function startNodeRed(siteId: string, arrive: Arrive): Promise<UnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'nattevakt-peers-nodered-'));
+  const port = await freePort();
+  const broker = new URL(values.mosquitto);
+  const utcMinutes = (offset: number) => {
+    const at = new Date(Date.now() + offset * 60_000);
+    return at.getUTCHours() * 60 + at.getUTCMinutes();
+  };
+  const flows = [
+    { id: 'tab', type: 'tab', label: 'door at night' },
+    {
+      id: 'broker',
+      type: 'mqtt-broker',
+      name: 'mosquitto',
+      broker: broker.hostname,
+      port: broker.port || '1883',
+      clientid: `peers-nodered-${randomBytes(3).toString('hex')}`,
+      autoConnect: true,
+      usetls: false,
+      protocolVersion: '4',
+      keepalive: '60',
+      cleansession: true,
+    },
+    {
+      id: 'in',
+      type: 'mqtt in',
+      z: 'tab',
+      topic: `nattevakt/v1/${siteId}/sensors/+/state`,
+      qos: '1',
+      datatype: 'json',
+      broker: 'broker',
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      wires: [['rule']],
+    },
+    {
+      id: 'rule',
+      type: 'function',
+      z: 'tab',
+      name: 'door at night',
+      func: nodeRedRule(utcMinutes(-60), utcMinutes(300)),
+      outputs: 1,
+      wires: [['out']],
+    },
+    { id: 'listener', type: 'websocket-listener', path: '/ws/alarms', wholemsg: 'false' },
+    { id: 'out', type: 'websocket out', z: 'tab', server: 'listener', client: '', wires: [] },
+  ];
+  writeFileSync(join(dir, 'flows.json'), JSON.stringify(flows));
+  writeFileSync(
+    join(dir, 'settings.cjs'),
+    `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json', userDir: ${JSON.stringify(dir)},
+  httpAdminRoot: false, logging: { console: { level: 'warn', metrics: false, audit: false } }, credentialSecret: false,
+  externalModules: { autoInstall: false, palette: { allowInstall: false } }, telemetry: { enabled: false }, diagnostics: { enabled: false } };\n`,
+  );
+  const child = spawn(
+    process.execPath,
+    [join(root, 'node_modules/node-red/red.js'), '--settings', join(dir, 'settings.cjs'), '--userDir', dir],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const until = Date.now() + 30_000;
+  let socket: WebSocket | null = null;
+  while (socket === null) {
+    if (child.exitCode !== null) throw new Error(`node-red exited (${child.exitCode})`);
+    if (Date.now() > until) throw new Error('node-red did not open its WebSocket within 30 s');
+    socket = await new Promise<WebSocket | null>((done) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/alarms`);
+      ws.once('open', () => done(ws));
+      ws.once('error', () => done(null));
+    });
+    if (socket === null) await sleep(200);
+  }
+  socket.on('message', (data) => {
+    const alarm = JSON.parse(data.toString()) as { sensorId: string };
+    arrive(alarm.sensorId);
+  });
+  return {
+    mqttUrl: values.mosquitto,
+    topicOf: (s) => topics.sensorState(siteId, s.id),
+    processes: { 'node-red': child },
+    async stop() {
+      socket?.close();
+      await stop(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ── offering load ────────────────────────────────────────────────────────────────────────────
+
+interface Publishers {
+  clients: MqttClient[];
+  sent: number;
+  acked: number;
+  failed: number;
+}
+
+async function connectPublishers(url: string): Promise<Publishers> {
+  const clients = await Promise.all(
+    Array.from({ length: PUBLISHERS }, (_, i) =>
+      mqtt.connectAsync(url, { clientId: `peers-pub-${i}-${randomBytes(3).toString('hex')}`, reconnectPeriod: 0 }),
+    ),
+  );
+  for (const client of clients) client.on('error', () => undefined);
+  return { clients, sent: 0, acked: 0, failed: 0 };
+}
+
+/** Offers `rate` msg/s for `seconds`, QoS 1, token-paced every millisecond. Returns the rate offered. */
+async function offer(
+  pubs: Publishers,
+  target: UnderTest,
+  traffic: Traffic,
+  openings: Openings,
+  rate: number,
+  seconds: number,
+): Promise<number> {
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+    for (; sent < due; sent++) {
+      const message = traffic.next();
+      const client = pubs.clients[message.sensor.connection] as MqttClient;
+      if (message.opening) openings.opened(message.sensor.id);
+      pubs.sent++;
+      client.publish(target.topicOf(message.sensor), message.payload, { qos: 1 }, (error) => {
+        if (error) pubs.failed++;
+        else pubs.acked++;
+      });
+    }
+    await sleep(1);
+  }
+  return sent / ((performance.now() - start) / 1000);
+}
+
+interface Phase {
+  rate: number;
+  offered: number;
+  n: number;
+  missing: number;
+  unacked: number;
+  p50: number;
+  p99: number;
+  max: number;
+  sustained: boolean;
+  cpu: Record<string, number>;
+  rssMb: Record<string, number>;
+  latencies: number[];
+}
+
+/** One phase at a fixed rate: offers it, waits the grace for late alarms and PUBACKs, judges it. */
+async function phase(
+  pubs: Publishers,
+  target: UnderTest,
+  traffic: Traffic,
+  openings: Openings,
+  rate: number,
+  seconds: number,
+): Promise<Phase> {
+  openings.take();
+  const cpuBefore = Object.fromEntries(Object.entries(target.processes).map(([k, p]) => [k, cpuSeconds(p.pid ?? 0)]));
+  const started = performance.now();
+  const offered = await offer(pubs, target, traffic, openings, rate, seconds);
+  const until = performance.now() + GRACE_MS;
+  while (performance.now() < until && (openings.waiting > 0 || pubs.acked + pubs.failed < pubs.sent)) await sleep(20);
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = Object.fromEntries(
+    Object.entries(target.processes).map(([k, p]) => [k, Math.round(((cpuSeconds(p.pid ?? 0) - (cpuBefore[k] ?? 0)) / elapsed) * 100)]),
+  );
+  const rssMb = Object.fromEntries(Object.entries(target.processes).map(([k, p]) => [k, Math.round(memoryMb(p.pid ?? 0).rss)]));
+  const { latencies, missing } = openings.take();
+  const unacked = pubs.sent - pubs.acked - pubs.failed;
+  const p99 = percentile(latencies, 99);
+  const sustained =
+    missing === 0 && unacked === 0 && pubs.failed === 0 && offered >= 0.95 * rate && latencies.length > 0 && p99 <= SUSTAINED_P99_MS;
+  return {
+    rate,
+    offered,
+    n: latencies.length,
+    missing,
+    unacked,
+    p50: percentile(latencies, 50),
+    p99,
+    max: latencies.at(-1) ?? Number.NaN,
+    sustained,
+    cpu,
+    rssMb,
+    latencies,
+  };
+}
+
+interface Result {
+  system: SystemName;
+  sensors: number;
+  latency: Phase | null;
+  ramp: Phase[];
+  highestSustained: number;
+  firstNotSustained: number | null;
+  error?: string;
+}
+
+async function run(system: SystemName, sensors: number): Promise<Result> {
+  const siteId = `peers-${system.replace('-', '')}-${sensors}-${randomBytes(2).toString('hex')}`;
+  const ward = benchWard(siteId, sensors);
+  const openings = new Openings();
+  const arrive = (id: string) => openings.arrived(id);
+  const result: Result = { system, sensors, latency: null, ramp: [], highestSustained: 0, firstNotSustained: null };
+  say(`${LABEL[system]}, ${sensors} sensors: starting`);
+  const target =
+    system === 'floor'
+      ? await startFloor(siteId, arrive)
+      : system === 'nattevakt'
+        ? await startNattevakt(ward, arrive)
+        : await startNodeRed(siteId, arrive);
+  let pubs: Publishers | null = null;
+  try {
+    pubs = await connectPublishers(target.mqttUrl);
+    const traffic = new Traffic(ward);
+    // Warm-up: every sensor once at a modest rate (the gateway learns each sensor's state, JITs warm up).
+    const warmRate = Math.min(RATE, 200);
+    await phase(pubs, target, traffic, openings, warmRate, Math.max(3, Math.min(20, sensors / warmRate)));
+    const latency = await phase(pubs, target, traffic, openings, RATE, SECONDS);
+    result.latency = latency;
+    say(
+      `  latency at ${RATE} msg/s: ${latency.n} alarms, p50 ${num(latency.p50, 2)} p99 ${num(latency.p99, 2)} max ${num(latency.max, 2)} ms, ` +
+        `${latency.missing} missing; CPU ${JSON.stringify(latency.cpu)} %, RSS ${JSON.stringify(latency.rssMb)} MB`,
+    );
+    if (latency.sustained) result.highestSustained = RATE;
+    else result.firstNotSustained = RATE;
+    for (let rate = RAMP_FROM; rate <= RAMP_TO && latency.sustained; rate *= 2) {
+      const step = await phase(pubs, target, traffic, openings, rate, RAMP_SECONDS);
+      step.latencies = [];
+      result.ramp.push(step);
+      say(
+        `  ramp ${rate} msg/s (offered ${num(step.offered, 0)}): p50 ${num(step.p50, 2)} p99 ${num(step.p99, 2)} ms, ${step.missing} missing, ` +
+          `${step.unacked} unacknowledged, CPU ${JSON.stringify(step.cpu)} % → ${step.sustained ? 'sustained' : 'NOT sustained'}`,
+      );
+      if (!step.sustained) {
+        result.firstNotSustained = rate;
+        break;
+      }
+      result.highestSustained = Math.max(result.highestSustained, rate);
+      // Let what is left drain before the next step (an idle second).
+      await sleep(1000);
+    }
+  } catch (error) {
+    result.error = (error as Error).message;
+    say(`  failed: ${result.error}`);
+  } finally {
+    await Promise.all(pubs?.clients.map((c) => c.endAsync(true).catch(() => undefined)) ?? []);
+    await target.stop();
+  }
+  return result;
+}
+
+// ── report ───────────────────────────────────────────────────────────────────────────────────
+
+const startLoad = loadavg();
+
+function report(results: Result[], started: Date, command: string): string {
+  const lines = [
+    `Machine: ${machine()}, Mosquitto at ${values.mosquitto}, Node-RED ${nodeRedVersion()}; ${started.toISOString()}; load average at the start ${startLoad.map((l) => l.toFixed(1)).join(' / ')}, at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} (1 / 5 / 15 min).`,
+    `Command: \`${command}\``,
+    '',
+    `| sensors | system | p50 ms | p99 ms | max ms | alarms (missing) at ${RATE} msg/s | CPU % at ${RATE} msg/s | highest sustained msg/s (first not) |`,
+    '| ------: | ------ | -----: | -----: | -----: | ---------------: | -------: | ------: |',
+  ];
+  for (const r of results) {
+    const l = r.latency;
+    const cpu = l
+      ? Object.entries(l.cpu)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'n/a'
+      : '–';
+    const highest = r.error
+      ? `failed: ${r.error}`
+      : `${r.highestSustained.toLocaleString('en-US')}${r.firstNotSustained ? ` (${r.firstNotSustained.toLocaleString('en-US')})` : ` (≥ ramp end ${RAMP_TO})`}`;
+    lines.push(
+      `| ${r.sensors.toLocaleString('en-US')} | ${LABEL[r.system]} | ${num(l?.p50 ?? Number.NaN, 2)} | ${num(l?.p99 ?? Number.NaN, 2)} | ${num(l?.max ?? Number.NaN, 2)} | ${l ? `${l.n} (${l.missing})` : '–'} | ${cpu} | ${highest} |`,
+    );
+  }
+  lines.push('', 'Against the targets (p99 at the fixed rate):', '');
+  for (const sensors of SIZES) {
+    const of = (s: SystemName) => results.find((r) => r.sensors === sensors && r.system === s);
+    const ours = of('nattevakt');
+    const floor = of('floor');
+    const red = of('node-red');
+    if (!ours?.latency) continue;
+    const parts: string[] = [];
+    if (floor?.latency) {
+      const ratio = ours.latency.p99 / floor.latency.p99;
+      parts.push(`p99 ${num(ratio, 1)}× the floor's (target ≤ 3×: ${ratio <= 3 ? 'met' : 'missed'})`);
+    }
+    if (red?.latency) {
+      parts.push(
+        `p99 ${ours.latency.p99 < red.latency.p99 ? 'better' : 'not better'} than Node-RED's (${num(ours.latency.p99, 2)} vs ${num(red.latency.p99, 2)} ms)`,
+      );
+      parts.push(
+        `throughput ${ours.highestSustained > red.highestSustained ? 'better' : 'not better'} (${ours.highestSustained} vs ${red.highestSustained} msg/s)`,
+      );
+    }
+    lines.push(`- ${sensors.toLocaleString('en-US')} sensors: ${parts.join('; ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function nodeRedVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules/node-red/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const command = `node bench/dist/src/peers.js ${process.argv.slice(2).join(' ')}`.trim();
+  const results: Result[] = [];
+  say(
+    `${machine()}; sizes ${SIZES.join(', ')}; systems ${SYSTEMS.join(', ')}; ${RATE} msg/s for ${SECONDS} s, ramp ${RAMP_FROM}…${RAMP_TO} msg/s, ${RAMP_SECONDS} s a step`,
+  );
+  for (const sensors of SIZES) {
+    for (const system of SYSTEMS) results.push(await run(system, sensors));
+  }
+  mkdirSync(OUT, { recursive: true });
+  const stamp = started.toISOString().slice(0, 16).replace(/[:T]/g, '');
+  for (const sensors of SIZES) {
+    const svg = lineChart({
+      title: `End-to-end latency at ${RATE} msg/s, ${sensors.toLocaleString('en-US')} sensors (door opening → alarm at the client)`,
+      x: { label: 'percentile', ticks: PERCENTILE_TICKS, min: 0 },
+      y: { label: 'latency, ms (log scale)', log: true },
+      series: results
+        .filter((r) => r.sensors === sensors && r.latency)
+        .map((r) => ({ name: LABEL[r.system], points: percentilePoints(r.latency?.latencies ?? []) })),
+      caption: [`${machine()}; ${started.toISOString()}`, `command: ${command}`],
+    });
+    writeFileSync(join(OUT, `peers-${sensors}.svg`), svg);
+  }
+  const markdown = report(results, started, command);
+  writeFileSync(join(OUT, `peers-${stamp}.md`), markdown);
+  writeFileSync(
+    join(OUT, `peers-${stamp}.json`),
+    `${JSON.stringify(
+      results.map((r) => ({ ...r, latency: r.latency ? { ...r.latency, latencies: undefined } : null })),
+      null,
+      2,
+    )}\n`,
+  );
+  process.stdout.write(markdown);
+  say(`wrote ${OUT}/peers-${stamp}.md, .json and peers-{${SIZES.join(',')}}.svg`);
+}
+
+main().catch((error: unknown) => {
+  say(`failed: ${(error as Error).stack ?? String(error)}`);
+  process.exit(1);
+});
