@@ -34,6 +34,10 @@ Options:
                          whose plan there says "armed": true and who has no legal basis yet gets a consent
                          recorded as "demo seed" (audited), so the demo ward is armed
   --gateway-token TOKEN  the token that site's gateway authenticates with (with --seed-site)
+  --bootstrap-admin NAME the first admin of a new installation, created only while no enabled admin
+                         exists (safe on every start and on every instance); the password is
+                         NATTEVAKT_ADMIN_PASSWORD (at least 12 characters), or a new random one
+                         printed once on stderr
   --seed-demo-users      create demo users (sykepleier, leder, tekniker, admin) on the seeded site with
                          new random passwords, printed once on stderr (demo only; with --seed-site)
   --help                 this text
@@ -46,7 +50,10 @@ Environment (time series; the embedded SQLite store when INFLUX_URL is unset):
 
 Environment (more than one instance):
   REDIS_URL              as --redis-url
-  REDIS_KEY_PREFIX       as --redis-key-prefix, so several installations can share one Redis`;
+  REDIS_KEY_PREFIX       as --redis-key-prefix, so several installations can share one Redis
+
+Environment (first start):
+  NATTEVAKT_ADMIN_PASSWORD  the password --bootstrap-admin gives the first admin`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -63,6 +70,7 @@ async function main(): Promise<void> {
       'seed-site': { type: 'string' },
       'gateway-token': { type: 'string' },
       'seed-demo-users': { type: 'boolean' },
+      'bootstrap-admin': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -132,6 +140,26 @@ async function main(): Promise<void> {
       process.stderr.write(`${DEMO_LOGIN} demo users for site ${checked.value.site.id} (username, password):\n${lines.join('\n')}\n`);
     }
   } else if (values['seed-demo-users']) throw new UsageError('--seed-demo-users needs --seed-site');
+
+  const bootstrap = values['bootstrap-admin'];
+  if (bootstrap !== undefined) {
+    const given = process.env.NATTEVAKT_ADMIN_PASSWORD;
+    if (given !== undefined && given.length < 12) throw new UsageError('NATTEVAKT_ADMIN_PASSWORD must be at least 12 characters');
+    const password = given ?? randomBytes(15).toString('base64url');
+    const created = await server.auth.bootstrapAdmin({
+      username: bootstrap,
+      displayName: bootstrap,
+      password,
+      sites: server.sites.list().map((c) => c.site.id),
+    });
+    if (!created) log.info('an admin exists: --bootstrap-admin changes nothing');
+    else {
+      log.info({ username: bootstrap }, 'first admin created');
+      // Printed once, on the terminal only: never in a log line.
+      if (given === undefined)
+        process.stderr.write(`first admin: ${bootstrap}   password: ${password}   (change it after the first login)\n`);
+    }
+  }
 
   try {
     await server.app.listen({ host: values.host, port });

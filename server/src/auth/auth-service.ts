@@ -88,6 +88,48 @@ export class AuthService {
     return { id, username, displayName: input.displayName, role: input.role, sites: [...new Set(input.sites)] };
   }
 
+  /**
+   * The first admin of a new installation: created only while no enabled admin exists (so running
+   * it again, or on every instance, changes nothing), member of every given site, audited as done
+   * by "system". Resolves with false when an admin already existed.
+   */
+  async bootstrapAdmin(input: { username: string; displayName: string; password: string; sites: string[] }): Promise<boolean> {
+    const username = normalize(input.username);
+    const passwordHash = await hash(input.password, ARGON2);
+    const id = randomUUID();
+    const at = new Date(this.now()).toISOString();
+    return this.db.transaction().execute(async (trx) => {
+      const admin = await trx
+        .selectFrom('users')
+        .select('id')
+        .where('role', '=', 'admin')
+        .where('disabled_at', 'is', null)
+        .executeTakeFirst();
+      if (admin !== undefined) return false;
+      const inserted = await trx
+        .insertInto('users')
+        .values({ id, username, display_name: input.displayName, role: 'admin', password_hash: passwordHash, created_at: at })
+        .onConflict((oc) => oc.column('username').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted === undefined) throw new Error(`the username "${username}" is taken by a user who is not an enabled admin`);
+      for (const siteId of new Set(input.sites)) await trx.insertInto('user_sites').values({ user_id: id, site_id: siteId }).execute();
+      await trx
+        .insertInto('user_audit')
+        .values({
+          user_id: id,
+          username,
+          action: 'created',
+          actor: 'system (--bootstrap-admin)',
+          actor_id: 'system',
+          at,
+          detail: JSON.stringify({ displayName: input.displayName, role: 'admin', sites: [...new Set(input.sites)] }),
+        })
+        .execute();
+      return true;
+    });
+  }
+
   /** Checks a username and password; the same answer for an unknown user and a wrong password. */
   async login(rawUsername: string, password: string): Promise<LoginResult> {
     const username = normalize(rawUsername);
