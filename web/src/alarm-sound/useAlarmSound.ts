@@ -81,9 +81,10 @@ export function useAlarmSound({
     return () => clearTimeout(timer);
   }, [pause]);
 
+  // Not before sound can be heard: the first burst must come the moment it is switched on, not a repeat later.
   useEffect(() => {
-    alarmSound.setLoop(pause ? null : demand);
-  }, [demand, pause]);
+    alarmSound.setLoop(pause || !ready ? null : demand);
+  }, [demand, pause, ready]);
   useEffect(() => () => alarmSound.setLoop(null), []);
 
   // Low alarms chime once each, when first seen.

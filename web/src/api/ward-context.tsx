@@ -1,8 +1,19 @@
+import type { AcknowledgeCommand, ResolveCommand } from '@nattevakt/protocol/alarm';
 import { createContext, type ReactNode, useContext, useEffect, useState, useSyncExternalStore } from 'react';
-import { WardConnection } from './ward-connection.js';
-import type { WardSnapshot } from './ward-store.js';
+import { type CommandOutcome, WardConnection } from './ward-connection.js';
+import type { WardSnapshot, WardStore } from './ward-store.js';
 
-const WardContext = createContext<WardConnection | null>(null);
+/** What the board's components need of the tablet's link: the ward as known, and the nurse's commands. */
+export interface WardPort {
+  readonly store: WardStore;
+  acknowledge(command: AcknowledgeCommand): Promise<CommandOutcome>;
+  resolve(command: ResolveCommand): Promise<CommandOutcome>;
+  /** The alarm is on a visible screen (the read receipt). */
+  displayed(alarmId: string): void;
+}
+
+/** The board's components read the ward through this context; `WardProvider` puts the real connection in it. */
+export const WardContext = createContext<WardPort | null>(null);
 
 /** Owns the one connection of this tablet; the start screen and the board share it. */
 export function WardProvider({ children, receipts = false, alarms = true }: { children: ReactNode; receipts?: boolean; alarms?: boolean }) {
@@ -14,7 +25,7 @@ export function WardProvider({ children, receipts = false, alarms = true }: { ch
   return <WardContext value={connection}>{children}</WardContext>;
 }
 
-export function useWardConnection(): WardConnection {
+export function useWardConnection(): WardPort {
   const connection = useContext(WardContext);
   if (!connection) throw new Error('useWardConnection() outside <WardProvider>');
   return connection;
