@@ -249,6 +249,8 @@ interface Run {
   batch: number;
   events: number;
   accepted_per_s: number;
+  /** Events per second of this process's CPU time (user + system) while writing: what an idle core would take. */
+  accepted_per_cpu_s: number;
   delivered_per_s?: number;
   /** How many events the engine holds afterwards (must equal `events`). */
   stored?: number;
@@ -263,8 +265,9 @@ async function writeAll(
   events: SensorEvent[],
   batch: number,
   name: string,
-): Promise<{ seconds: number; perBatch: number[] }> {
+): Promise<{ seconds: number; cpuSeconds: number; perBatch: number[] }> {
   const perBatch: number[] = [];
+  const cpu = process.cpuUsage();
   const started = performance.now();
   let reported = started;
   for (let i = 0; i < events.length; i += batch) {
@@ -278,7 +281,8 @@ async function writeAll(
       log(`  ${name}, batch ${batch}: ${i + slice.length} / ${events.length} …`);
     }
   }
-  return { seconds: (performance.now() - started) / 1000, perBatch };
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6, perBatch };
 }
 
 const rate = (n: number, seconds: number) => Math.round(n / seconds);
@@ -294,13 +298,14 @@ async function sqlite(events: SensorEvent[], batch: number): Promise<Run> {
   const path = join(dir, 'timeseries.db');
   const store = new SqliteTimeSeriesStore(path);
   try {
-    const { seconds, perBatch } = await writeAll(store, events, batch, 'sqlite');
+    const { seconds, cpuSeconds, perBatch } = await writeAll(store, events, batch, 'sqlite');
     const stored = (await store.range(SITE, new Date(0), new Date(8.64e15), events.length + 1)).length;
     return {
       adapter: 'sqlite (embedded)',
       batch,
       events: events.length,
       accepted_per_s: rate(events.length, seconds),
+      accepted_per_cpu_s: rate(events.length, cpuSeconds),
       stored,
       ...percentiles(perBatch),
       file_mb: Math.round((statSync(path).size + (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0)) / 1e5) / 10,
@@ -330,7 +335,7 @@ async function influx(
   });
   try {
     const started = performance.now();
-    const { seconds, perBatch } = await writeAll(store, events, batch, adapter);
+    const { seconds, cpuSeconds, perBatch } = await writeAll(store, events, batch, adapter);
     for (let depth = store.spoolDepth(); depth > 0; depth = store.spoolDepth()) {
       log(`  ${adapter}, batch ${batch}: ${depth} events still in the spool …`);
       await Promise.race([store.flush(), new Promise((r) => setTimeout(r, 2000))]);
@@ -343,6 +348,7 @@ async function influx(
       batch,
       events: events.length,
       accepted_per_s: rate(events.length, seconds),
+      accepted_per_cpu_s: rate(events.length, cpuSeconds),
       delivered_per_s: rate(events.length, delivered),
       stored: await count(),
       ...percentiles(perBatch),
@@ -374,7 +380,7 @@ async function main(): Promise<void> {
   const report = (run: Run) => {
     runs.push(run);
     log(
-      `${run.adapter}, batch ${run.batch}: ${run.accepted_per_s} events/s accepted` +
+      `${run.adapter}, batch ${run.batch}: ${run.accepted_per_s} events/s accepted (${run.accepted_per_cpu_s} per CPU second)` +
         (run.delivered_per_s === undefined ? '' : `, ${run.delivered_per_s} events/s delivered`) +
         `, ${run.stored} stored, batch p50 ${run.batch_p50_ms} ms p99 ${run.batch_p99_ms} ms`,
     );
