@@ -192,7 +192,13 @@ describe.each(engines)('users and sites over REST ($name)', (engine) => {
     await loginAs(server, { username: 'tor', role: 'nurse', sites: ['other'] });
     await loginAs(server, { username: 'siv', role: 'technician', sites: ['demo', 'other'] });
     const relative = (
-      await call('POST', '/api/users', admin, { username: 'datter', displayName: 'Datter', role: 'relative', sites: [], password: PASSWORD })
+      await call('POST', '/api/users', admin, {
+        username: 'datter',
+        displayName: 'Datter',
+        role: 'relative',
+        sites: [],
+        password: PASSWORD,
+      })
     ).json().user;
     const lead = await loginAs(server, { username: 'leder', role: 'nurse_in_charge', sites: ['demo'] });
     const linked = await call('PUT', '/api/sites/demo/residents/res-1/relatives/datter', lead);
