@@ -4,15 +4,42 @@ import { ruleTitle } from '../alarms/explain.js';
 import { instantMs } from '../api/ward-store.js';
 import { useSiteTime } from '../time/site-time.js';
 
-/** The alarms closed while this tablet watched, for the handover in the morning. */
-export function NightHistory({ alarms }: { alarms: readonly Alarm[] }) {
+/**
+ * Tonight's closed alarms for the handover in the morning: the server's history of the night
+ * (so it survives a reload), with what this tablet saw close merged in.
+ */
+export function NightHistory({
+  alarms,
+  loading = false,
+  failed = false,
+  complete = true,
+}: {
+  alarms: readonly Alarm[];
+  /** The server's history has not answered yet. */
+  loading?: boolean;
+  /** The server's history could not be fetched: only what this tablet saw is listed. */
+  failed?: boolean;
+  /** False when the night had more closed alarms than were fetched. */
+  complete?: boolean;
+}) {
   const { t, i18n } = useTranslation();
   const { format, simulated } = useSiteTime();
   return (
-    <details className="night-history" data-testid="night-history">
+    <details className="night-history" data-testid="night-history" data-state={loading ? 'loading' : failed ? 'failed' : 'ready'}>
       <summary>{t('history.title', { total: alarms.length })}</summary>
+      {loading && (
+        <p className="empty-note" role="status">
+          {t('history.loading')}
+        </p>
+      )}
+      {failed && (
+        <p className="field-error" role="status" data-testid="history-failed">
+          {t('history.failed')}
+        </p>
+      )}
+      {!complete && <p className="empty-note">{t('history.cut', { count: alarms.length })}</p>}
       {alarms.length === 0 ? (
-        <p className="empty-note">{t('history.empty')}</p>
+        !loading && <p className="empty-note">{t('history.empty')}</p>
       ) : (
         <ol className="history-list">
           {alarms.map((alarm) => (

@@ -11,6 +11,7 @@ import { NightHistory } from '../components/NightHistory.js';
 import { RoomGrid } from '../components/RoomGrid.js';
 import { SiteHeader } from '../components/SiteHeader.js';
 import { UnprotectedPanel } from '../components/UnprotectedPanel.js';
+import { mergeHistory, useNightHistory } from '../history/night-history.js';
 
 export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }) {
   const { t } = useTranslation();
@@ -21,6 +22,9 @@ export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }
   const open = useMemo(() => openAlarmsInOrder(ours), [ours]);
   const resolved = useMemo(() => resolvedAlarmsInOrder(ours), [ours]);
   const linkDown = ward.link === 'disconnected';
+  // Tonight's history from the server (fetched again after an outage), with what closed here since merged in.
+  const history = useNightHistory(siteId, ward.site?.timezone, ward.recovered?.at);
+  const night = useMemo(() => mergeHistory(history.alarms, resolved, history.since), [history.alarms, resolved, history.since]);
   const sound = useAlarmSound({
     openAlarms: open,
     linkDown,
@@ -53,7 +57,12 @@ export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }
               {t('admin.remindersOnBoard', { count: ward.reminders.reminders.length })}
             </p>
           )}
-          <NightHistory alarms={resolved} />
+          <NightHistory
+            alarms={night}
+            loading={history.alarms === null && !history.failed}
+            failed={history.failed}
+            complete={history.complete}
+          />
         </section>
         <AlarmOverlay alarms={open} nurse={me.displayName} />
       </main>
