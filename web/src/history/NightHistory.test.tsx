@@ -33,6 +33,12 @@ describe("tonight's start (noon to noon in the site's zone)", () => {
   });
 });
 
+function Board({ seenHere }: { seenHere: Alarm[] }) {
+  const history = useNightHistory(SITE, 'Europe/Oslo', 0);
+  const alarms = mergeHistory(history.alarms, seenHere, history.since);
+  return <NightHistory alarms={alarms} loading={history.alarms === null} failed={history.failed} complete={history.complete} />;
+}
+
 describe("the board's night history", () => {
   let requests: URL[];
   beforeEach(() => {
@@ -61,12 +67,6 @@ describe("the board's night history", () => {
     vi.useRealTimers();
     vi.unstubAllGlobals();
   });
-
-  function Board({ seenHere }: { seenHere: Alarm[] }) {
-    const history = useNightHistory(SITE, 'Europe/Oslo', 0);
-    const alarms = mergeHistory(history.alarms, seenHere, history.since);
-    return <NightHistory alarms={alarms} loading={history.alarms === null} failed={history.failed} complete={history.complete} />;
-  }
 
   it("lists every alarm closed tonight from the server's history, with what this tablet saw close since, newest first", async () => {
     const seenHere = [
