@@ -110,6 +110,12 @@ writeFileSync(
       clock: 'simulated',
       http: { host: '127.0.0.1', port: healthPort },
       siteConfigFile: wardFile,
+      // The tablets' fallback when the server is gone: the gateway announces it, /api/ward hands it on.
+      localFeed: {
+        token: `${token}-local`,
+        publicUrl: `http://127.0.0.1:${healthPort}`,
+        allowedOrigins: [`http://localhost:${httpPort}`, `http://127.0.0.1:${httpPort}`],
+      },
     },
     null,
     2,

@@ -136,6 +136,22 @@ async function main(): Promise<void> {
         await server.auth.upsertUser({ username, displayName, role, password, sites: [checked.value.site.id] });
         lines.push(`${DEMO_LOGIN}   ${username.padEnd(11)} ${password}   (${displayName}, ${role})`);
       }
+      // A relative of the first resident, who has consented to share summaries (demo only).
+      const resident = checked.value.residents[0];
+      if (resident !== undefined) {
+        const password = randomBytes(9).toString('base64url');
+        await server.auth.upsertUser({ username: 'parorende', displayName: 'Pårørende Demo', role: 'relative', password, sites: [] });
+        const seed = { id: 'system', username: 'system', displayName: 'demo seed', role: 'admin' as const, sites: [] };
+        await server.relatives.link(checked.value.site.id, resident.id, 'parorende', seed);
+        if ((await server.relatives.consent(checked.value.site.id, resident.id)) === null)
+          await server.relatives.recordConsent(
+            checked.value.site.id,
+            resident.id,
+            { givenBy: 'resident', givenOn: new Date().toISOString().slice(0, 10), note: 'demo seed' },
+            seed,
+          );
+        lines.push(`${DEMO_LOGIN}   ${'parorende'.padEnd(11)} ${password}   (Pårørende Demo, relative of ${resident.name})`);
+      }
       // Printed once, on the terminal only: never in a log line.
       process.stderr.write(`${DEMO_LOGIN} demo users for site ${checked.value.site.id} (username, password):\n${lines.join('\n')}\n`);
     }
