@@ -101,6 +101,29 @@ describe.each(engines)('delivery and read receipts from the tablets ($name)', (e
     expect(JSON.stringify(timeline)).not.toContain('tab-x');
   });
 
+  it('records a whole ward of receipts arriving at once, each answered for itself, an unknown alarm refused', async () => {
+    await gateway.raise(decision('d8'));
+    clock.advance(200);
+    // Sent without waiting for answers, as 60 tablets confirm one alarm together: they are written in batches.
+    const devices = Array.from({ length: 60 }, (_, i) => `tab-${i}`);
+    const answers = await Promise.all([
+      ...devices.map((device, i) => (i % 2 === 0 ? tabA : tabB).emitWithAck('delivered', { alarmId: 'd8', seq: 1 + (i % 3), device })),
+      // The same tablet twice in one batch: the higher seq stays, the first time stays.
+      tabA.emitWithAck('delivered', { alarmId: 'd8', seq: 7, device: 'tab-0' }),
+      tabA.emitWithAck('displayed', { alarmId: 'd8', device: 'tab-1' }),
+      tabA.emitWithAck('delivered', { alarmId: 'nope', seq: 1, device: 'tab-0' }),
+    ]);
+    expect(answers.slice(0, 60).every((a) => a.ok)).toBe(true);
+    expect(answers.slice(0, 60).map((a) => (a.ok ? a.receipt.device : a.error))).toEqual(devices);
+    expect(answers.at(-1)).toEqual({ ok: false, error: 'not-found' });
+    const timeline = await server.delivery.timeline('d8');
+    expect(timeline?.devices).toHaveLength(60);
+    const byDevice = new Map(timeline?.devices.map((d) => [d.device, d]));
+    expect(byDevice.get('tab-0')).toEqual({ alarmId: 'd8', device: 'tab-0', seq: 7, deliveredAt: at(200), displayedAt: null });
+    expect(byDevice.get('tab-1')).toEqual({ alarmId: 'd8', device: 'tab-1', seq: 2, deliveredAt: at(200), displayedAt: at(200) });
+    expect(byDevice.get('tab-5')).toMatchObject({ seq: 3, deliveredAt: at(200) });
+  });
+
   it('shows one alarm’s timeline from sensor to resolution with its latencies', async () => {
     await gateway.raise(decision('d3', { decidedAt: at(-100), evidence: { eventIds: ['e'], since: at(-1000) } }));
     clock.advance(200);

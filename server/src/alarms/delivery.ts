@@ -85,6 +85,26 @@ const toReceipt = (row: ReceiptRow): DeliveryReceipt => ({
   displayedAt: row.displayed_at,
 });
 
+/** Whether the sender of a receipt may see the alarms of a site. */
+export type SiteCheck = (siteId: string) => boolean;
+const anySite: SiteCheck = () => true;
+
+/** Receipts written in one go at most (5 parameters each, well under every engine's limit). */
+const MAX_RECEIPTS_PER_BATCH = 1000;
+const receiptKey = (alarmId: string, device: string) => `${alarmId}\u0000${device}`;
+
+interface PendingReceipt {
+  kind: 'delivered' | 'displayed';
+  alarmId: string;
+  device: string;
+  seq: number | null;
+  /** When the server got it (server clock). */
+  at: string;
+  allowed: SiteCheck;
+  done: (result: ReceiptResult) => void;
+  failed: (error: unknown) => void;
+}
+
 /**
  * Delivery and read receipts from the tablets, and what they tell about latency. Receipts are
  * timed by the server's clock (tablet clocks are not trusted), keep the first time of each
@@ -92,6 +112,8 @@ const toReceipt = (row: ReceiptRow): DeliveryReceipt => ({
  */
 export class AlarmDeliveryService {
   readonly #clock: Clock;
+  readonly #queue: PendingReceipt[] = [];
+  #writing: Promise<void> | undefined;
 
   constructor(
     private readonly db: RelationalDb,
@@ -101,43 +123,17 @@ export class AlarmDeliveryService {
     this.#clock = options.clock ?? systemClock;
   }
 
-  /** The tablet received version `seq` of the alarm. */
-  async delivered(command: DeliveredCommand): Promise<ReceiptResult> {
-    if (!(await this.#exists(command.alarmId))) return { ok: false, error: 'not-found' };
-    const at = iso(this.#clock.now());
-    await this.db
-      .insertInto('alarm_delivery')
-      .values({ alarm_id: command.alarmId, device: command.device, seq: command.seq, delivered_at: at, displayed_at: null })
-      .onConflict((oc) =>
-        oc.columns(['alarm_id', 'device']).doUpdateSet((eb) => ({
-          delivered_at: eb.fn.coalesce('alarm_delivery.delivered_at', 'excluded.delivered_at'),
-          seq: eb
-            .case()
-            .when(eb.fn.coalesce('alarm_delivery.seq', eb.lit(0)), '<', eb.ref('excluded.seq'))
-            .then(eb.ref('excluded.seq'))
-            .else(eb.ref('alarm_delivery.seq'))
-            .end(),
-        })),
-      )
-      .execute();
-    return this.#receipt(command.alarmId, command.device);
+  /**
+   * The tablet received version `seq` of the alarm. `allowed` says whether the receipt's sender may
+   * see alarms of the alarm's site; a receipt for any other site is refused ('forbidden') and not recorded.
+   */
+  delivered(command: DeliveredCommand, allowed: SiteCheck = anySite): Promise<ReceiptResult> {
+    return this.#enqueue({ kind: 'delivered', alarmId: command.alarmId, device: command.device, seq: command.seq }, allowed);
   }
 
   /** The alarm is on the tablet's screen; a read receipt implies delivery, so it also sets a missing delivered time. */
-  async displayed(command: DisplayedCommand): Promise<ReceiptResult> {
-    if (!(await this.#exists(command.alarmId))) return { ok: false, error: 'not-found' };
-    const at = iso(this.#clock.now());
-    await this.db
-      .insertInto('alarm_delivery')
-      .values({ alarm_id: command.alarmId, device: command.device, seq: null, delivered_at: at, displayed_at: at })
-      .onConflict((oc) =>
-        oc.columns(['alarm_id', 'device']).doUpdateSet((eb) => ({
-          delivered_at: eb.fn.coalesce('alarm_delivery.delivered_at', 'excluded.delivered_at'),
-          displayed_at: eb.fn.coalesce('alarm_delivery.displayed_at', 'excluded.displayed_at'),
-        })),
-      )
-      .execute();
-    return this.#receipt(command.alarmId, command.device);
+  displayed(command: DisplayedCommand, allowed: SiteCheck = anySite): Promise<ReceiptResult> {
+    return this.#enqueue({ kind: 'displayed', alarmId: command.alarmId, device: command.device, seq: null }, allowed);
   }
 
   async timeline(alarmId: string): Promise<DeliveryTimeline | null> {
@@ -248,17 +244,115 @@ export class AlarmDeliveryService {
     };
   }
 
-  async #exists(alarmId: string): Promise<boolean> {
-    return (await this.db.selectFrom('alarms').select('id').where('id', '=', alarmId).executeTakeFirst()) !== undefined;
+  /**
+   * Group commit: every tablet of a ward confirms each alarm version at about the same moment (500
+   * tablets, 500 receipts), and one database round trip per receipt would queue the next alarm
+   * behind them. Receipts that arrive while a batch is written wait and go together in the next:
+   * one look-up of their alarms, one upsert per run of the same kind (in arrival order), one read.
+   */
+  #enqueue(receipt: Omit<PendingReceipt, 'at' | 'allowed' | 'done' | 'failed'>, allowed: SiteCheck): Promise<ReceiptResult> {
+    return new Promise((done, failed) => {
+      this.#queue.push({ ...receipt, at: iso(this.#clock.now()), allowed, done, failed });
+      this.#writing ??= this.#drain();
+    });
   }
 
-  async #receipt(alarmId: string, device: string): Promise<ReceiptResult> {
-    const row = await this.db
+  async #drain(): Promise<void> {
+    // The receipts read from the network in the same turn of the event loop join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_RECEIPTS_PER_BATCH);
+      try {
+        await this.#write(batch);
+      } catch (error) {
+        for (const receipt of batch) receipt.failed(error);
+      }
+    }
+    this.#writing = undefined;
+  }
+
+  async #write(batch: PendingReceipt[]): Promise<void> {
+    const ids = [...new Set(batch.map((r) => r.alarmId))];
+    const sites = new Map(
+      (await this.db.selectFrom('alarms').select(['id', 'site_id']).where('id', 'in', ids).execute()).map((a) => [a.id, a.site_id]),
+    );
+    const accepted: PendingReceipt[] = [];
+    for (const receipt of batch) {
+      const site = sites.get(receipt.alarmId);
+      if (site === undefined) receipt.done({ ok: false, error: 'not-found' });
+      else if (!receipt.allowed(site)) receipt.done({ ok: false, error: 'forbidden' });
+      else accepted.push(receipt);
+    }
+    if (accepted.length === 0) return;
+    // Runs of one kind in arrival order, so a read receipt before a delivery keeps its earlier time.
+    let run: PendingReceipt[] = [];
+    for (const receipt of accepted) {
+      if (run.length > 0 && run[0]?.kind !== receipt.kind) {
+        await this.#upsert(run);
+        run = [];
+      }
+      run.push(receipt);
+    }
+    await this.#upsert(run);
+    const rows = await this.db
       .selectFrom('alarm_delivery')
       .selectAll()
-      .where('alarm_id', '=', alarmId)
-      .where('device', '=', device)
-      .executeTakeFirstOrThrow();
-    return { ok: true, receipt: toReceipt(row) };
+      .where('alarm_id', 'in', [...new Set(accepted.map((r) => r.alarmId))])
+      .where('device', 'in', [...new Set(accepted.map((r) => r.device))])
+      .execute();
+    const stored = new Map(rows.map((row) => [receiptKey(row.alarm_id, row.device), row]));
+    for (const receipt of accepted) {
+      const row = stored.get(receiptKey(receipt.alarmId, receipt.device));
+      if (row === undefined) receipt.failed(new Error(`receipt for alarm ${receipt.alarmId} on ${receipt.device} not stored`));
+      else receipt.done({ ok: true, receipt: toReceipt(row) });
+    }
+  }
+
+  /** One statement for receipts of one kind; several of one device and alarm fold into one row first (the earliest time, the highest seq). */
+  async #upsert(run: PendingReceipt[]): Promise<void> {
+    const kind = run[0]?.kind;
+    if (kind === undefined) return;
+    const rows = new Map<
+      string,
+      { alarm_id: string; device: string; seq: number | null; delivered_at: string; displayed_at: string | null }
+    >();
+    for (const r of run) {
+      const key = receiptKey(r.alarmId, r.device);
+      const seen = rows.get(key);
+      if (seen === undefined)
+        rows.set(key, {
+          alarm_id: r.alarmId,
+          device: r.device,
+          seq: r.seq,
+          delivered_at: r.at,
+          displayed_at: kind === 'displayed' ? r.at : null,
+        });
+      else if (r.seq !== null && (seen.seq === null || r.seq > seen.seq)) seen.seq = r.seq;
+    }
+    const insert = this.db.insertInto('alarm_delivery').values([...rows.values()]);
+    if (kind === 'delivered') {
+      await insert
+        .onConflict((oc) =>
+          oc.columns(['alarm_id', 'device']).doUpdateSet((eb) => ({
+            delivered_at: eb.fn.coalesce('alarm_delivery.delivered_at', 'excluded.delivered_at'),
+            seq: eb
+              .case()
+              .when(eb.fn.coalesce('alarm_delivery.seq', eb.lit(0)), '<', eb.ref('excluded.seq'))
+              .then(eb.ref('excluded.seq'))
+              .else(eb.ref('alarm_delivery.seq'))
+              .end(),
+          })),
+        )
+        .execute();
+      return;
+    }
+    await insert
+      .onConflict((oc) =>
+        oc.columns(['alarm_id', 'device']).doUpdateSet((eb) => ({
+          delivered_at: eb.fn.coalesce('alarm_delivery.delivered_at', 'excluded.delivered_at'),
+          displayed_at: eb.fn.coalesce('alarm_delivery.displayed_at', 'excluded.displayed_at'),
+        })),
+      )
+      .execute();
   }
 }
