@@ -123,7 +123,12 @@ export const ScenarioRunRequest = Type.Union([
 ]);
 export type ScenarioRunRequest = Static<typeof ScenarioRunRequest>;
 
-export const ScenarioRunStatus = Type.Union([Type.Literal('running'), Type.Literal('passed'), Type.Literal('failed'), Type.Literal('error')]);
+export const ScenarioRunStatus = Type.Union([
+  Type.Literal('running'),
+  Type.Literal('passed'),
+  Type.Literal('failed'),
+  Type.Literal('error'),
+]);
 export type ScenarioRunStatus = Static<typeof ScenarioRunStatus>;
 
 /** A scenario run and, once finished, its verdict. */

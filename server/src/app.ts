@@ -10,9 +10,14 @@ import { type Clock, EscalationScheduler, type EscalationSettings, escalationOpt
 import { type AuthOptions, installAuth } from './auth/auth-routes.js';
 import { AuthService } from './auth/auth-service.js';
 import { SessionExpiry } from './auth/session-expiry.js';
+import { ScenarioRunner } from './commissioning/scenario-runner.js';
+import { loadSecretKey, SecretBox } from './commissioning/secret-box.js';
+import { SelfTestLog } from './commissioning/self-test-log.js';
+import { TestSettings } from './commissioning/test-settings.js';
 import { createServerMetrics, type ServerMetrics } from './observability/metrics.js';
 import { type Cluster, type ClusterOptions, redisCluster, standalone } from './realtime/cluster.js';
 import { attachGatewayNamespace, gatewayConnected, relayOtherInstances } from './realtime/gateway-namespace.js';
+import { attachSensorStream, userRoom } from './realtime/sensor-stream.js';
 import type { GatewayNamespace, StaffNamespace } from './realtime/socket-types.js';
 import { attachStaffNamespace } from './realtime/staff-namespace.js';
 import { RelativeService } from './relatives/relative-service.js';
@@ -21,6 +26,7 @@ import { RetentionJob, type RetentionOptions } from './reports/retention.js';
 import { alarmDeliveryRoutes } from './routes/alarm-delivery.js';
 import { alarmListRoutes } from './routes/alarm-list.js';
 import { alarmRoutes } from './routes/alarms.js';
+import { commissioningRoutes } from './routes/commissioning.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { HttpError } from './routes/http-error.js';
@@ -77,6 +83,23 @@ export interface AppOptions {
   supervision?: SupervisionOptions;
   /** How often expired sessions are ended and their live sockets disconnected (default 30 000 ms). */
   sessionSweepMs?: number;
+  /** Scenario runs and the self-test watch (see `CommissioningOptions`). */
+  commissioning?: CommissioningOptions;
+}
+
+export interface CommissioningOptions {
+  /**
+   * The key that encrypts stored secrets (a gateway broker's simulator password): 32 bytes as 64
+   * hex digits or base64 (NATTEVAKT_SECRET_KEY). Every instance of a cluster needs the same one.
+   * Default: `secret.key` in `dataDir`, created once with mode 0600 (random per process in memory).
+   */
+  secretKey?: string;
+  /** How often the self-test watch looks for missing daily self-tests (default 30 000 ms; 0: never by itself). */
+  selfTestPollMs?: number;
+  /** The built-in scenarios' folder (default: the simulator package's `scenarios/`). */
+  builtInScenarioDir?: string;
+  /** A scenario run is aborted after this long (default 10 minutes). */
+  maxScenarioRunMs?: number;
 }
 
 export interface NattevaktServer {
@@ -104,6 +127,12 @@ export interface NattevaktServer {
   editor: SiteEditor;
   /** Ends expired sessions and disconnects their sockets. */
   sessionExpiry: SessionExpiry;
+  /** Per-site simulator connection (passwords encrypted) and self-test schedule. */
+  testSettings: TestSettings;
+  /** Scenario runs against a site's gateway, with their verdicts. */
+  scenarios: ScenarioRunner;
+  /** The self-test maintenance log and the watch for missing self-tests. */
+  selfTests: SelfTestLog;
 }
 
 /**
@@ -159,6 +188,18 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const nights = new NightSummaryService(db, sites, timeSeries, clock, root.child({ module: 'night-summaries' }));
   const relatives = new RelativeService(db, () => clock.now());
   const retention = new RetentionJob(nights, timeSeries, clock, root.child({ module: 'retention' }), options.retention);
+  const testSettings = new TestSettings(db, new SecretBox(loadSecretKey(options.commissioning?.secretKey, options.dataDir)), () =>
+    clock.now(),
+  );
+  const selfTests = new SelfTestLog(
+    db,
+    sites,
+    testSettings,
+    alarms,
+    clock,
+    root.child({ module: 'self-test' }),
+    options.commissioning?.selfTestPollMs,
+  );
 
   // One central error handler: 4xx say what was wrong; a 5xx never leaks its internals.
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
@@ -190,6 +231,23 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const staff = io.of('/staff') as unknown as StaffNamespace;
   const gatewayNsp = io.of('/gateway') as unknown as GatewayNamespace;
   attachStaffNamespace(staff, { alarms, feed, delivery, auth, metrics, supervision, logger: root.child({ module: 'staff' }) });
+  // Technicians following one sensor get its events live, from this instance's gateways and the others'.
+  const sensorStream = attachSensorStream(staff, { sites, logger: root.child({ module: 'sensor-stream' }) });
+  cluster.on('sensorEvents', sensorStream);
+  const scenarios = new ScenarioRunner({
+    db,
+    sites,
+    settings: testSettings,
+    clocks,
+    clock,
+    logger: root.child({ module: 'scenarios' }),
+    notify: {
+      progress: (userId, progress) => staff.to(userRoom(userId)).emit('scenarioProgress', progress),
+      finished: (userId, run) => staff.to(userRoom(userId)).emit('scenarioFinished', run),
+    },
+    ...(options.commissioning?.builtInScenarioDir !== undefined ? { builtInDir: options.commissioning.builtInScenarioDir } : {}),
+    ...(options.commissioning?.maxScenarioRunMs !== undefined ? { maxRunMs: options.commissioning.maxScenarioRunMs } : {}),
+  });
   attachGatewayNamespace(gatewayNsp, {
     sites,
     alarms,
@@ -201,6 +259,10 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     staff,
     clocks,
     cluster,
+    onEvents: (events) => {
+      sensorStream(events);
+      cluster.publish('sensorEvents', events);
+    },
   });
   relayOtherInstances({ staff, cluster, clocks });
   // The gateway learns every configuration change and every alarm change of its site, from the
@@ -227,6 +289,8 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   });
   app.addHook('onClose', async () => {
     clearInterval(siteTimer);
+    await scenarios.stop();
+    await selfTests.stop();
     await escalations.stop();
     await supervision.stop();
     await sessionExpiry.stop();
@@ -263,11 +327,13 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   // A replaced gateway token disconnects the gateway that used the old one, on every instance.
   const disconnectGateway = (siteId: string) => gatewayNsp.in(`site:${siteId}`).disconnectSockets(true);
   await app.register(siteAdminRoutes, { db, sites, now, disconnectGateway });
+  await app.register(commissioningRoutes, { sites, settings: testSettings, runner: scenarios, selfTests });
   if (options.webDir !== undefined) await app.register(webAppRoutes, { webDir: options.webDir });
   escalations.start();
   supervision.start();
   sessionExpiry.start();
   retention.start();
+  selfTests.start();
   return {
     app,
     logger: root,
@@ -288,5 +354,8 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     supervision,
     editor,
     sessionExpiry,
+    testSettings,
+    scenarios,
+    selfTests,
   };
 }

@@ -10,7 +10,8 @@
  *   `describeDifferences`, `report`.
  * - Replay: `parseRecording`, `fetchRecording`, `planReplay`, `replayScenario`.
  * - Load: `runLoad`, `staffClient`.
- * - Self-test: `runSelfTest` (once), `runDailySelfTest`.
+ * - Built-in scenarios: `builtInScenarios`, `builtInScenario` (the files of `simulator/scenarios/`).
+ * - Self-test: `runSelfTest` (once, reported to the server's maintenance log), `runDailySelfTest`, `reportSelfTest`.
  */
 export { NightClock } from './behaviour/night-clock.js';
 export { type PlanNightOptions, planNight, type ResidentDirections } from './behaviour/plan-night.js';
@@ -20,7 +21,8 @@ export { type DemoWardOptions, demoWard, MAX_DEMO_RESIDENTS } from './demo-ward.
 export { type LatencySummary, type LoadOptions, type LoadProgress, type LoadSummary, runLoad, staffClient } from './load.js';
 export { type PlayOptions, type PlayProgress, type PlaySummary, playNight } from './player.js';
 export { fetchRecording, parseRecording, planReplay, ReplayError, type ReplayOptions, type ReplayPlan, replayScenario } from './replay.js';
-export { compareAlarms, type Difference, describeAlarm, describeDifferences } from './scenario/compare.js';
+export { BUILT_IN_SCENARIO_DIR, type BuiltInScenario, builtInScenario, builtInScenarios } from './scenario/built-in.js';
+export { compareAlarms, type Difference, describeAlarm, describeDifferences, localTime } from './scenario/compare.js';
 export {
   type CompiledExpectation,
   type CompiledForbidden,
@@ -34,7 +36,7 @@ export { Scenario } from './scenario/scenario-schema.js';
 export { type VerifyOptions, type VerifyProgress, type VerifyResult, verifyScenario } from './scenario/verify.js';
 export { loadScenarioFile, report } from './scenario-commands.js';
 export type { ScheduledMessage } from './scheduled-message.js';
-export { nextDailyRun, runDailySelfTest, runSelfTest, type SelfTestOptions, type SelfTestResult } from './self-test.js';
+export { nextDailyRun, reportSelfTest, runDailySelfTest, runSelfTest, type SelfTestOptions, type SelfTestResult } from './self-test.js';
 export { type SensorFault, type SensorStreamOptions, sensorStream } from './sensors/sensor-stream.js';
 export {
   encodeAvailability,

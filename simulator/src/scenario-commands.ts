@@ -128,6 +128,9 @@ SIGINT/SIGTERM, with the sensor's heartbeat every 8 minutes in between, one JSON
   --site ID, --sensor ID          the site and its self-test sensor (--kind door or bed, default door)
   --server URL, --login U, --login-password P (or NATTEVAKT_LOGIN_PASSWORD)   a nurse or admin of the site
   --confirm-within S              seconds a tablet has to confirm delivery (default 120)
+  --no-report                     do not record the result in the server's maintenance log
+                                  (POST /api/sites/{site}/self-tests; the server raises self-test-missed
+                                  when no result comes by the site's daily deadline)
 
 Examples:
   ${PROGRAM} selftest --url mqtt://127.0.0.1:1884 --site demo --sensor selvtest --server http://127.0.0.1:8080 --login selvtest --once
@@ -173,6 +176,7 @@ export const SCENARIO_COMMANDS = {
     'login-password': { type: 'string' },
     once: { type: 'boolean', default: false },
     at: { type: 'string' },
+    'no-report': { type: 'boolean', default: false },
     timezone: { type: 'string', default: 'Europe/Oslo' },
     'confirm-within': { type: 'string', default: '120' },
     json: { type: 'boolean', default: false },
@@ -546,6 +550,7 @@ async function selfTestCommand(values: Values, io: ScenarioCommandIo): Promise<n
     loginPassword,
     confirmWithinMs: confirmWithin * 1000,
     onStage: (stage: string, ms: number) => io.err(`[selftest] ${stage} ${ms} ms\n`),
+    report: values['no-report'] !== true,
   } as const;
   const show = (result: SelfTestResult) => {
     if (values.json === true || at !== undefined) io.out(`${JSON.stringify(result)}\n`);
@@ -555,6 +560,7 @@ async function selfTestCommand(values: Values, io: ScenarioCommandIo): Promise<n
           ? `PASS self-test: gateway ${result.gatewayMs} ms, server ${result.serverMs} ms, tablet ${result.tabletMs} ms (${result.device})\n`
           : `FAIL self-test: ${result.failure}\n`,
       );
+    if (result.reported === false) io.err(`[selftest] not recorded in the server's maintenance log: ${result.reportError}\n`);
   };
   if (at === undefined) {
     const result = await runSelfTest(options);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AlarmDecision, alarmDecision } from '@nattevakt/protocol/alarm';
+import type { SelfTestReport } from '@nattevakt/protocol/commissioning';
 import type { SensorKind } from '@nattevakt/protocol/site-config';
 import { topics } from '@nattevakt/protocol/topics';
 import { DateTime } from 'luxon';
@@ -34,6 +35,12 @@ export interface SelfTestOptions {
   /** How long a tablet has to confirm delivery (default 2 minutes). */
   confirmWithinMs?: number;
   onStage?: (stage: string, ms: number) => void;
+  /**
+   * Report the result to the server's maintenance log (`POST /api/sites/{site}/self-tests`, as the
+   * logged-in user), a failure too; default true. The server raises `self-test-missed` when no
+   * report comes by the site's daily deadline.
+   */
+  report?: boolean;
 }
 
 export interface SelfTestResult {
@@ -50,14 +57,66 @@ export interface SelfTestResult {
   failure?: string;
   /** Resolved on the server with the timings in its note. */
   resolved: boolean;
+  /** Recorded in the server's maintenance log; `reportError` says why not. */
+  reported?: boolean;
+  reportError?: string;
 }
 
 interface DeliveryTimeline {
   devices: { device: string; deliveredAt: string | null }[];
 }
 
-/** Runs the self-test once. */
+/** Runs the self-test once and reports its result to the server's maintenance log (unless `report: false`). */
 export async function runSelfTest(options: SelfTestOptions): Promise<SelfTestResult> {
+  const at = new Date().toISOString();
+  let result: SelfTestResult;
+  try {
+    result = await chainTest(options);
+  } catch (error) {
+    // A test that could not even start (broker or server unreachable) is a failed test too: say so if the server listens.
+    if (options.report !== false) {
+      const failure = error instanceof Error ? error.message : String(error);
+      await reportSelfTest(options, { ok: false, at, failure, resolved: false }).catch(() => undefined);
+    }
+    throw error;
+  }
+  if (options.report === false) return result;
+  try {
+    await reportSelfTest(options, result);
+    return { ...result, reported: true };
+  } catch (error) {
+    return { ...result, reported: false, reportError: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Records one result in the server's maintenance log, as the self-test's login. */
+export async function reportSelfTest(
+  options: Pick<SelfTestOptions, 'server' | 'login' | 'loginPassword' | 'siteId' | 'sensorId'>,
+  result: SelfTestResult,
+): Promise<void> {
+  const base = options.server.replace(/\/$/, '');
+  const cookie = await sessionCookie(base, options.login, options.loginPassword);
+  const body: SelfTestReport = {
+    ok: result.ok,
+    at: result.at,
+    sensorId: options.sensorId,
+    resolved: result.resolved,
+    ...(result.alarmId !== undefined ? { alarmId: result.alarmId } : {}),
+    ...(result.gatewayMs !== undefined ? { gatewayMs: result.gatewayMs } : {}),
+    ...(result.serverMs !== undefined ? { serverMs: result.serverMs } : {}),
+    ...(result.tabletMs !== undefined ? { tabletMs: result.tabletMs } : {}),
+    ...(result.device !== undefined ? { device: result.device } : {}),
+    ...(result.failure !== undefined ? { failure: result.failure.slice(0, 500) } : {}),
+  };
+  const response = await fetch(`${base}/api/sites/${encodeURIComponent(options.siteId)}/self-tests`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json', 'x-nattevakt': '1' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`the server refused the self-test report: ${response.status} ${await response.text()}`);
+}
+
+async function chainTest(options: SelfTestOptions): Promise<SelfTestResult> {
   const stageTimeout = options.stageTimeoutMs ?? 10_000;
   const confirmWithin = options.confirmWithinMs ?? 120_000;
   const at = new Date().toISOString();

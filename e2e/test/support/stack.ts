@@ -6,7 +6,7 @@ import { ManualClock } from '@nattevakt/gateway/clock';
 import { parseGatewayConfig } from '@nattevakt/gateway/config/gateway-config';
 import { Gateway } from '@nattevakt/gateway/gateway';
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
-import { buildApp, type NattevaktServer } from '@nattevakt/server/app';
+import { buildApp, type CommissioningOptions, type NattevaktServer } from '@nattevakt/server/app';
 import type { Role } from '@nattevakt/server/auth/auth-service';
 import { DateTime } from 'luxon';
 import { pino } from 'pino';
@@ -62,6 +62,12 @@ export async function startStack(options: {
   site?: SiteConfig;
   /** The address the gateway announces for its local feed (none when omitted). */
   localFeedUrl?: string;
+  /** Devices of the gateway's broker (anonymous demo broker when omitted), e.g. a simulator device. */
+  mqttDevices?: { role: 'simulator' | 'bridge' | 'consumer'; username: string; passwordHash: string; prefix?: string }[];
+  /** The server's wall clock (tests move it by hand); the system clock when omitted. */
+  serverClock?: { now(): number };
+  /** Scenario runs and the self-test watch (e.g. `selfTestPollMs: 0` to check by hand). */
+  commissioning?: CommissioningOptions;
 }): Promise<Stack> {
   const site = options.site ?? testWard();
   const dir = mkdtempSync(join(tmpdir(), 'nattevakt-e2e-'));
@@ -72,6 +78,8 @@ export async function startStack(options: {
     // Plain http on loopback: the browser keeps the session cookie only without `Secure`.
     auth: { secureCookies: false },
     ...(options.webDir ? { webDir: options.webDir } : {}),
+    ...(options.serverClock ? { clock: options.serverClock } : {}),
+    ...(options.commissioning ? { commissioning: options.commissioning } : {}),
   });
   await server.sites.save(site);
   // Arming needs a recorded legal basis (issue 4): the test ward's residents get a seeded consent.
@@ -88,7 +96,7 @@ export async function startStack(options: {
     config: parseGatewayConfig({
       version: 1,
       siteId: site.site.id,
-      mqtt: { port: 0 },
+      mqtt: { port: 0, ...(options.mqttDevices ? { host: '127.0.0.1', devices: options.mqttDevices } : {}) },
       http: { port: 0 },
       server: { url: httpUrl, token: TOKEN },
       stateDir: join(dir, 'gateway'),

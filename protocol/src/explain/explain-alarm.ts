@@ -177,7 +177,12 @@ export function explainAlarm(alarm: AlarmDecision, ctx: ExplainContext): Explana
     case 'self-test-missed': {
       // evidence.since: when the self-test was due; setting.time and setting.minutes: the daily time and the grace.
       const due = when(evidence.since, alarm.raisedAt, ctx);
-      const grace = setting.minutes === undefined ? '' : nb ? ` (frist ${minutes(setting.minutes, 'nb')})` : ` (grace ${minutes(setting.minutes, 'en')})`;
+      const grace =
+        setting.minutes === undefined
+          ? ''
+          : nb
+            ? ` (frist ${minutes(setting.minutes, 'nb')})`
+            : ` (grace ${minutes(setting.minutes, 'en')})`;
       return nb
         ? {
             title: 'Selvtesten kom ikke',

@@ -1,4 +1,5 @@
 import type { Alarm } from '@nattevakt/protocol/alarm';
+import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { GatewayStatus } from '@nattevakt/protocol/socket-events';
 import type { RoomState, SiteClock } from '@nattevakt/protocol/ward';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
@@ -18,6 +19,8 @@ export interface ClusterEvents {
   room: (room: RoomState) => void;
   /** A site's gateway connected to, or left, the sending instance. */
   gateway: (status: GatewayStatus) => void;
+  /** Sensor events ingested on the sending instance, for the technicians following a sensor here. */
+  sensorEvents: (events: SensorEvent[]) => void;
 }
 
 export interface ClusterOptions {
@@ -127,7 +130,8 @@ export function redisCluster(io: Server, options: ClusterOptions, logger: Logger
       if (closed) return;
       // While Redis is away commands wait in ioredis' queue. A site clock comes every second and is
       // stale by the time Redis is back: not worth queueing for a long outage.
-      if (event === 'clock' && redis.status !== 'ready') return;
+      // Live sensor events likewise: the stored ones are there to read.
+      if ((event === 'clock' || event === 'sensorEvents') && redis.status !== 'ready') return;
       try {
         bus.serverSideEmit(event, ...args);
       } catch (error) {

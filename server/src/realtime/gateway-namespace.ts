@@ -20,6 +20,8 @@ export interface GatewayIngestDeps {
   staff: StaffNamespace;
   clocks: Map<string, SiteClock>;
   cluster: Cluster;
+  /** Told the sensor events of each batch once stored (technicians' live sensor stream); none when omitted. */
+  onEvents?: (events: SensorEvent[]) => void;
 }
 
 type SiteNews = { room: RoomState; clock: SiteClock; gateway: GatewayStatus };
@@ -174,6 +176,7 @@ export async function ingest(deps: GatewayIngestDeps, siteId: string, items: unk
   if (events.length) {
     const written = await deps.timeSeries.write(events);
     deps.metrics.duplicates.inc(events.length - written);
+    deps.onEvents?.(events);
   }
   for (const item of valid) {
     deps.metrics.ingested.inc({ type: item.type });

@@ -70,6 +70,11 @@ export interface CompileOptions {
   readSiteFile?: (name: string) => string;
   /** Plays the scenario on another night (YYYY-MM-DD): a gateway's simulated clock never runs back, so a re-run needs a later night. */
   night?: string;
+  /**
+   * Plays the scenario on a site of this id (its ward's site id replaced), so the same built-in
+   * scenario runs against any commissioning site whose configuration is the scenario's ward.
+   */
+  siteId?: string;
 }
 
 /**
@@ -105,8 +110,9 @@ function compile(scenario: Scenario, options: CompileOptions, at: At, lineOf: (p
   const problems: ScenarioProblem[] = [];
   const fail = () => new ScenarioError(file, problems);
 
-  const site = siteOf(scenario, options, at, problems);
-  if (site === null) throw fail();
+  const ward = siteOf(scenario, options, at, problems);
+  if (ward === null) throw fail();
+  const site = options.siteId === undefined ? ward : { ...ward, site: { ...ward.site, id: options.siteId } };
   const zone = site.site.timezone;
   const night = options.night ?? scenario.night;
   if (!DateTime.fromISO(night, { zone }).isValid) {

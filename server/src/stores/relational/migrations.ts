@@ -351,6 +351,110 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table gateway_local_feeds`.execute(db);
     },
   },
+  '0010-commissioning-maintenance': {
+    async up(db: Kysely<unknown>) {
+      // The maintenance log: every chain self-test a site reported (passed or failed) and every one
+      // that never came (the server's watch), with its stages' timings.
+      await db.schema
+        .createTable('self_test_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('recorded_at', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('late', 'integer', (c) => c.notNull())
+        .addColumn('stages', 'text', (c) => c.notNull())
+        .addColumn('failure', 'text')
+        .addColumn('alarm_id', 'text')
+        .addColumn('device', 'text')
+        .addColumn('reported_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('self_test_log_site_at').on('self_test_log').columns(['site_id', 'at']).execute();
+      // Scenario runs from the technician's page, with their verdicts. At most one running per site,
+      // across every server instance: a unique partial index (SQLite and PostgreSQL both have them).
+      await db.schema
+        .createTable('scenario_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('scenario', 'text', (c) => c.notNull())
+        .addColumn('title', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('started_by', 'text', (c) => c.notNull())
+        .addColumn('started_by_id', 'text', (c) => c.notNull())
+        .addColumn('night', 'text', (c) => c.notNull())
+        .addColumn('sent', 'integer', (c) => c.notNull())
+        .addColumn('alarms', 'text', (c) => c.notNull())
+        .addColumn('differences', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('hint', 'text')
+        .addColumn('duration_ms', 'integer')
+        .execute();
+      await db.schema.createIndex('scenario_runs_site_started').on('scenario_runs').columns(['site_id', 'started_at']).execute();
+      await db.schema
+        .createIndex('scenario_runs_one_running')
+        .on('scenario_runs')
+        .column('site_id')
+        .unique()
+        .where(sql.ref('status'), '=', 'running')
+        .execute();
+      // Per-site settings for testing: the gateway broker's simulator device (passwords encrypted
+      // with the server's secret key, never returned) and when the daily self-test is due.
+      await db.schema
+        .createTable('site_test_settings')
+        .addColumn('site_id', 'text', (c) => c.primaryKey())
+        .addColumn('mqtt_url', 'text')
+        .addColumn('mqtt_username', 'text')
+        .addColumn('mqtt_password', 'text')
+        .addColumn('bridge_username', 'text')
+        .addColumn('bridge_password', 'text')
+        .addColumn('self_test_at', 'text')
+        .addColumn('self_test_grace_minutes', 'integer')
+        .addColumn('self_test_sensor_id', 'text')
+        .addColumn('self_test_since', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['site_test_settings', 'scenario_runs', 'self_test_log']) await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
+  '0011-shared-login-limits-reminders': {
+    async up(db: Kysely<unknown>) {
+      // Wrong passwords per username, shared by every instance (a per-process counter gave an
+      // attacker N times the tries behind N instances). A row goes on a successful login.
+      await db.schema
+        .createTable('login_failures')
+        .addColumn('username', 'text', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('locked_until', 'text')
+        .addColumn('last_failed_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('login_failures_last').on('login_failures').column('last_failed_at').execute();
+      // The login rate limit's fixed windows (@fastify/rate-limit store), per route and client address.
+      await db.schema
+        .createTable('rate_limits')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('hits', 'integer', (c) => c.notNull())
+        .addColumn('reset_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('rate_limits_reset').on('rate_limits').column('reset_at').execute();
+      // Each time a site's evaluation reminders changed, its version goes up: every instance sends
+      // the fresh list to its own nurses in charge once per version it sees (supervision/reminder-feed.ts).
+      await db.schema
+        .createTable('site_reminders')
+        .addColumn('site_id', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('changed_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['site_reminders', 'rate_limits', 'login_failures']) await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -192,4 +192,67 @@ export interface RelationalSchema {
   };
   /** Where a site's tablets reach the gateway's read-only local alarm feed, as the gateway last announced it (migration 0009). */
   gateway_local_feeds: { site_id: string; url: string; token: string; updated_at: string };
+  /** The maintenance log of chain self-tests: reported (passed, failed) or missed (migration 0010). */
+  self_test_log: {
+    id: string;
+    site_id: string;
+    at: string;
+    recorded_at: string;
+    /** passed, failed, missed */
+    result: string;
+    /** 1 when reported after the day's deadline. */
+    late: number;
+    /** JSON `[{ stage, ms }]` */
+    stages: string;
+    failure: string | null;
+    alarm_id: string | null;
+    device: string | null;
+    reported_by: string;
+  };
+  /** Scenario runs from the technician's page; at most one `running` per site (migration 0010). */
+  scenario_runs: {
+    id: string;
+    site_id: string;
+    scenario: string;
+    title: string | null;
+    /** built-in, upload */
+    source: string;
+    /** running, passed, failed, error */
+    status: string;
+    started_at: string;
+    finished_at: string | null;
+    started_by: string;
+    started_by_id: string;
+    night: string;
+    sent: number;
+    /** JSON string[] */
+    alarms: string;
+    /** JSON `[{ kind, text }]` */
+    differences: string;
+    error: string | null;
+    hint: string | null;
+    duration_ms: number | null;
+  };
+  /** Per-site test settings (migration 0010); passwords AES-256-GCM encrypted with the server's secret key. */
+  site_test_settings: {
+    site_id: string;
+    mqtt_url: string | null;
+    mqtt_username: string | null;
+    mqtt_password: string | null;
+    bridge_username: string | null;
+    bridge_password: string | null;
+    self_test_at: string | null;
+    self_test_grace_minutes: number | null;
+    self_test_sensor_id: string | null;
+    /** When the schedule was set: no day before it counts as missed. */
+    self_test_since: string | null;
+    updated_at: string;
+    updated_by: string;
+  };
+  /** Consecutive wrong passwords per username, shared by every instance (migration 0011). */
+  login_failures: { username: string; failures: number; locked_until: string | null; last_failed_at: string };
+  /** The login rate limit's fixed windows per route and client address (migration 0011). */
+  rate_limits: { key: string; hits: number; reset_at: string };
+  /** How often a site's evaluation reminders changed: instances send the list once per version they see (migration 0011). */
+  site_reminders: { site_id: string; version: number; changed_at: string };
 }
