@@ -50,7 +50,8 @@ const publicUser = (user: SessionUser) => ({ username: user.username, displayNam
 export async function installAuth(app: FastifyInstance, auth: AuthService, options: AuthOptions = {}): Promise<void> {
   const secure = options.secureCookies ?? true;
   await app.register(fastifyCookie);
-  await app.register(fastifyRateLimit, { global: false });
+  // Counted in the database, so every instance shares one count per client address.
+  await app.register(fastifyRateLimit, { global: false, store: auth.limits.rateLimitStore() });
   app.decorateRequest('user', null);
 
   app.addHook('onRequest', async (request) => {

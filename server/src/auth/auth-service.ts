@@ -3,6 +3,7 @@ import { hash, verify } from '@node-rs/argon2';
 import type { Transaction } from 'kysely';
 import type { RelationalDb } from '../stores/relational/database.js';
 import type { RelationalSchema } from '../stores/relational/schema.js';
+import { LoginLimits } from './login-limits.js';
 
 export const ROLES = ['nurse', 'nurse_in_charge', 'relative', 'technician', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -48,14 +49,17 @@ export type LoginResult = { ok: true; token: string; user: SessionUser; expiresA
  * the browser once; only its SHA-256 is stored. Passwords are never logged or returned.
  */
 export class AuthService {
-  readonly #failures = new Map<string, { count: number; lockedUntil: number }>();
+  /** The lock-out counter and the login rate limit, shared by every instance through the database. */
+  readonly limits: LoginLimits;
   readonly #logoutListeners = new Set<(tokenSha256: string) => void>();
   #dummyHash: Promise<string> | undefined;
 
   constructor(
     private readonly db: RelationalDb,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.limits = new LoginLimits(db, now, { maxFailures: MAX_FAILURES, lockMs: LOCK_MS });
+  }
 
   /** Creates a user, or replaces the password, name, role and sites of the one with that username. */
   async upsertUser(input: NewUser): Promise<SessionUser> {
@@ -134,20 +138,17 @@ export class AuthService {
   async login(rawUsername: string, password: string): Promise<LoginResult> {
     const username = normalize(rawUsername);
     const now = this.now();
-    const failures = this.#failures.get(username);
-    if (failures !== undefined && failures.lockedUntil > now) return { ok: false, reason: 'locked' };
+    // Counted before the password is checked (in the database, so on every instance alike): parallel
+    // attempts get no more tries than one after the other.
+    if (!(await this.limits.attempt(username))) return { ok: false, reason: 'locked' };
     const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     // An unknown user costs one hash too, so the answer's timing does not tell who exists.
     let good = false;
     if (row === undefined) await verify(await this.#dummy(), password);
     else good = await verify(row.password_hash, password);
     // A disabled user gets the same answer as a wrong password.
-    if (row === undefined || !good || row.disabled_at !== null) {
-      const count = (failures?.count ?? 0) + 1;
-      this.#failures.set(username, { count, lockedUntil: count >= MAX_FAILURES ? now + LOCK_MS : 0 });
-      return { ok: false, reason: 'invalid' };
-    }
-    this.#failures.delete(username);
+    if (row === undefined || !good || row.disabled_at !== null) return { ok: false, reason: 'invalid' };
+    await this.limits.succeeded(username);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now + SESSION_TTL_MS);
     await this.db
