@@ -53,7 +53,13 @@ Environment (more than one instance):
   REDIS_KEY_PREFIX       as --redis-key-prefix, so several installations can share one Redis
 
 Environment (first start):
-  NATTEVAKT_ADMIN_PASSWORD  the password --bootstrap-admin gives the first admin`;
+  NATTEVAKT_ADMIN_PASSWORD  the password --bootstrap-admin gives the first admin
+
+Environment (secrets):
+  NATTEVAKT_SECRET_KEY   32 bytes (64 hex digits or base64) that encrypt stored secrets, such as the
+                         password of a gateway broker's simulator device for scenario runs (AES-256-GCM);
+                         default: DIR/secret.key, created once with mode 0600. Every instance of a
+                         cluster needs the same key: set it there`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -108,10 +114,15 @@ async function main(): Promise<void> {
     // Browsers keep `Secure` cookies from plain http only on loopback; anywhere else, serve over HTTPS.
     auth: { secureCookies: !isLoopback(values.host) },
     logger: pino({ name: 'server' }),
+    ...(process.env.NATTEVAKT_SECRET_KEY ? { commissioning: { secretKey: process.env.NATTEVAKT_SECRET_KEY } } : {}),
   });
   const log = server.logger;
   const postgres = databaseUrl !== undefined && isPostgresUrl(databaseUrl);
   log.info({ engine: postgres ? 'postgres' : 'sqlite', clustered: redisUrl !== undefined }, 'relational store ready');
+  if (redisUrl !== undefined && !process.env.NATTEVAKT_SECRET_KEY)
+    log.warn(
+      'Redis is set but NATTEVAKT_SECRET_KEY is not: each instance seals stored secrets with its own key, so a simulator password set on one cannot be read on another',
+    );
   if (redisUrl !== undefined && !postgres)
     log.warn(
       'Redis is set but the relational store is SQLite: instances on other machines cannot share it; use --database-url postgres://…',
