@@ -107,5 +107,15 @@ describe.skipIf(!hasChromium)('the night nurse board in a real Chromium at 1024�
     // The board shows the door open and the resident out of bed.
     await expect.poll(() => nurse.getByTestId('room-room-7').innerText()).toMatch(/Dør åpen/i);
     await nurse.screenshot({ path: join(artifacts, 'nurse-board-after.png') });
+
+    // The night's history comes from the server: after a reload (or on a tablet that was off) it still lists the alarm.
+    await colleague.reload();
+    await colleague.getByTestId('start-shift').click();
+    const history = colleague.getByTestId('night-history');
+    await expect.poll(() => history.getAttribute('data-state')).toBe('ready');
+    await history.locator('summary').click();
+    await expect.poll(() => history.locator('summary').innerText()).toMatch(/\(1\)/);
+    await expect.poll(() => history.getByTestId(`history-${alarmId}`).innerText()).toMatch(/Rom 7[\s\S]*Hjalp beboeren · Kari/);
+    await colleague.screenshot({ path: join(artifacts, 'nurse-board-history-after-reload.png') });
   }, 60_000);
 });

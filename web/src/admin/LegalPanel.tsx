@@ -11,9 +11,20 @@ import {
   resumePlan,
 } from '../api/admin.js';
 import { HttpError } from '../api/rest.js';
+import { siteToday } from '../time/format.js';
 
 /** Legal basis (consent or vedtak, pbrl. § 4-6 a), the evaluation reminders of the site, and pausing a plan. */
-export function LegalPanel({ siteId, residents, reload }: { siteId: string; residents: ResidentView[]; reload: () => void }) {
+export function LegalPanel({
+  siteId,
+  residents,
+  reload,
+  timeZone,
+}: {
+  siteId: string;
+  residents: ResidentView[];
+  reload: () => void;
+  timeZone: string | undefined;
+}) {
   const { t } = useTranslation();
   const [reminders, setReminders] = useState<EvaluationReminders | null>(null);
   const [chosen, setChosen] = useState<string>('');
@@ -57,13 +68,23 @@ export function LegalPanel({ siteId, residents, reload }: { siteId: string; resi
             ))}
           </select>
         </label>
-        {resident && <ResidentLegal key={resident.id} siteId={siteId} resident={resident} onChanged={changed} />}
+        {resident && <ResidentLegal key={resident.id} siteId={siteId} resident={resident} onChanged={changed} timeZone={timeZone} />}
       </section>
     </>
   );
 }
 
-function ResidentLegal({ siteId, resident, onChanged }: { siteId: string; resident: ResidentView; onChanged: () => void }) {
+function ResidentLegal({
+  siteId,
+  resident,
+  onChanged,
+  timeZone,
+}: {
+  siteId: string;
+  resident: ResidentView;
+  onChanged: () => void;
+  timeZone: string | undefined;
+}) {
   const { t } = useTranslation();
   const [basis, setBasis] = useState<{ current: LegalBasis | null; history: LegalBasis[] } | null>(null);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -123,7 +144,8 @@ function ResidentLegal({ siteId, resident, onChanged }: { siteId: string; reside
             type="button"
             className="btn"
             onClick={() => {
-              const today = new Date().toISOString().slice(0, 10);
+              // The evaluation is done today on the ward's calendar, not in UTC.
+              const today = siteToday(timeZone);
               void run(recordEvaluation(siteId, resident.id, { evaluatedOn: today, nextEvaluationOn: form.nextEvaluationOn || today }));
             }}
           >

@@ -1,3 +1,4 @@
+import type { Alarm } from '@nattevakt/protocol/alarm';
 import type { AlarmReport, WhatIfResult } from '@nattevakt/protocol/night-summary';
 import type { SensorKind, SupervisionPlan } from '@nattevakt/protocol/site-config';
 import type { EvaluationReminders, LegalBasis, PlanStatus } from '@nattevakt/protocol/supervision';
@@ -83,5 +84,27 @@ export const resumePlan = (siteId: string, residentId: string) =>
   sendJson<unknown>('POST', `${resident(siteId, residentId)}/plan/resume`, {});
 export const fetchReminders = (siteId: string) => getJson<EvaluationReminders>(`${site(siteId)}/evaluation-reminders`);
 export const fetchAlarmReport = (siteId: string) => getJson<AlarmReport>(`${site(siteId)}/reports/alarms`);
+/** One alarm's way to the nurses (server/src/routes/alarm-delivery.ts), measured. */
+export interface DeliveryTimeline {
+  alarmId: string;
+  siteId: string;
+  rule: string;
+  priority: string;
+  status: string;
+  escalationLevel: number;
+  stages: { receivedAt: string; raisedAt: string; firstDisplayedAt: string | null; acknowledgedBy: string | null };
+  devices: { device: string; deliveredAt: string | null; displayedAt: string | null }[];
+  latencyMs: Record<
+    'decidedToReceived' | 'receivedToFirstDelivered' | 'receivedToFirstDisplayed' | 'receivedToAcknowledged',
+    number | null
+  >;
+}
+export const fetchDelivery = (alarmId: string, signal?: AbortSignal) =>
+  getJson<DeliveryTimeline>(`/api/alarms/${encodeURIComponent(alarmId)}/delivery`, signal);
+export const fetchAlarmsReceived = (siteId: string, from: string, limit: number, signal?: AbortSignal) =>
+  getJson<{ alarms: Alarm[]; next: string | null }>(
+    `/api/alarms?site=${encodeURIComponent(siteId)}&from=${encodeURIComponent(from)}&limit=${limit}`,
+    signal,
+  );
 export const fetchLatencyReport = (siteId: string, from: string) =>
   getJson<LatencyReport>(`/api/reports/alarm-latency?site=${encodeURIComponent(siteId)}&from=${encodeURIComponent(from)}`);

@@ -2,8 +2,10 @@ import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { InstallationPanel } from '../admin/InstallationPanel.js';
 import { LegalPanel } from '../admin/LegalPanel.js';
+import { RelativesPanel } from '../admin/RelativesPanel.js';
 import { ReportsPanel } from '../admin/ReportsPanel.js';
 import { ResidentsPanel } from '../admin/ResidentsPanel.js';
+import { UsersPanel } from '../admin/UsersPanel.js';
 import {
   fetchResidents,
   fetchRooms,
@@ -18,8 +20,8 @@ import type { Me } from '../api/auth.js';
 import { LanguageToggle } from '../components/LanguageToggle.js';
 import { PageNav } from '../components/PageNav.js';
 
-type Tab = 'residents' | 'legal' | 'installation' | 'reports';
-const TABS: Tab[] = ['residents', 'legal', 'installation', 'reports'];
+type Tab = 'residents' | 'legal' | 'relatives' | 'installation' | 'users' | 'reports';
+const TABS: Tab[] = ['residents', 'legal', 'relatives', 'installation', 'users', 'reports'];
 
 interface SiteData {
   rooms: Room[];
@@ -59,17 +61,23 @@ export function AdminPage({ me, onLogout }: { me: Me; onLogout: () => void }) {
 
   const canEditCare = me.role === 'admin' || me.role === 'nurse_in_charge';
   const canInstall = me.role === 'admin';
+  const site = sites?.find((s) => s.id === siteId);
 
   return (
     <div className="admin" data-testid="admin-page">
       <header className="site-header">
         <div className="site-identity">
-          <h1 className="site-name">{sites?.find((s) => s.id === siteId)?.name ?? t('app.name')}</h1>
+          <h1 className="site-name">{site?.name ?? t('app.name')}</h1>
           <div className="site-clock">{t('admin.title')}</div>
         </div>
         <div className="site-actions">
           {sites && sites.length > 1 && (
-            <select value={siteId ?? ''} onChange={(event) => setSiteId(event.target.value)} aria-label={t('admin.room')}>
+            <select
+              value={siteId ?? ''}
+              onChange={(event) => setSiteId(event.target.value)}
+              aria-label={t('admin.site')}
+              data-testid="admin-site"
+            >
               {sites.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.name}
@@ -110,7 +118,7 @@ export function AdminPage({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {tab === 'residents' && (
               <ResidentsPanel siteId={siteId} residents={data.residents} rooms={data.rooms} canEdit={canEditCare} reload={reload} />
             )}
-            {tab === 'legal' && <LegalPanel siteId={siteId} residents={data.residents} reload={reload} />}
+            {tab === 'legal' && <LegalPanel siteId={siteId} residents={data.residents} reload={reload} timeZone={site?.timezone} />}
             {tab === 'installation' && (
               <InstallationPanel
                 siteId={siteId}
@@ -121,7 +129,9 @@ export function AdminPage({ me, onLogout }: { me: Me; onLogout: () => void }) {
                 reload={reload}
               />
             )}
-            {tab === 'reports' && <ReportsPanel siteId={siteId} />}
+            {tab === 'relatives' && <RelativesPanel siteId={siteId} residents={data.residents} timeZone={site?.timezone} />}
+            {tab === 'users' && <UsersPanel sites={sites ?? []} canEdit={me.role === 'admin'} timeZone={site?.timezone} />}
+            {tab === 'reports' && <ReportsPanel siteId={siteId} timeZone={site?.timezone} />}
           </>
         )}
       </main>

@@ -36,3 +36,44 @@ export function minutesSince(since: string | null, now: number): number | null {
   if (Number.isNaN(ms)) return null;
   return Math.max(0, Math.floor((now - ms) / 60_000));
 }
+
+const dateTimeFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** "24.11.2026 03:12" in the site's time zone (admin lists, logs): the same in every language. */
+export function formatDateTime(instant: string | number, timeZone: string | undefined): string {
+  const ms = typeof instant === 'number' ? instant : Date.parse(instant);
+  if (Number.isNaN(ms)) return '–';
+  const key = timeZone ?? '';
+  let format = dateTimeFormatters.get(key);
+  if (!format) {
+    const options: Intl.DateTimeFormatOptions = {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    };
+    try {
+      format = new Intl.DateTimeFormat('en-GB', { ...options, timeZone });
+    } catch {
+      format = new Intl.DateTimeFormat('en-GB', options);
+    }
+    dateTimeFormatters.set(key, format);
+  }
+  const parts = format.formatToParts(ms);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '00';
+  return `${part('day')}.${part('month')}.${part('year')} ${part('hour')}:${part('minute')}`;
+}
+
+/** Today's date (YYYY-MM-DD) in the site's time zone, for date fields that default to today. */
+export function siteToday(timeZone: string | undefined, now = Date.now()): string {
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).formatToParts(now);
+  } catch {
+    parts = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  }
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '01';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
