@@ -201,6 +201,23 @@ describe('the simulator command line against a real gateway', () => {
       };
       expect(record.alarm).toMatchObject({ status: 'resolved', outcome: 'other', resolvedBy: 'Selvtest' });
       expect(record.alarm.note).toMatch(/^Selvtest OK: gateway \d+ ms, server \d+ ms, nettbrett \d+ ms \(nettbrett-vakt-1\)$/);
+
+      // Every run is in the site's maintenance log, newest first, with its stages' timings, as the self-test's login reported it.
+      await addPerson(stack, { username: 'tekniker', role: 'technician' });
+      const log = (await (
+        await fetch(`${stack.httpUrl}/api/sites/selftest/self-tests`, {
+          headers: { cookie: await loginCookieAs(stack.httpUrl, 'tekniker') },
+        })
+      ).json()) as {
+        entries: { result: string; alarmId: string; reportedBy: string; stages: { stage: string }[]; failure: string | null }[];
+      };
+      expect(log.entries.map((e) => [e.result, e.alarmId, e.reportedBy])).toEqual([
+        ['passed', alarmId, 'Selvtest'],
+        ['passed', expect.any(String), 'Selvtest'],
+        ['failed', failure.alarmId, 'Selvtest'],
+      ]);
+      expect(log.entries[0]?.stages.map((s) => s.stage)).toEqual(['gateway', 'server', 'tablet']);
+      expect(log.entries[2]?.failure).toMatch(/^no tablet confirmed alarm/);
     }, 60_000);
 
     it('load mode reports sent, accepted, alarms and latency to a /staff client', async () => {

@@ -69,20 +69,22 @@ interface DeliveryTimeline {
 /** Runs the self-test once and reports its result to the server's maintenance log (unless `report: false`). */
 export async function runSelfTest(options: SelfTestOptions): Promise<SelfTestResult> {
   const at = new Date().toISOString();
+  // One session for the test and its report (logins are rate-limited per address).
+  const cookie = await sessionCookie(options.server.replace(/\/$/, ''), options.login, options.loginPassword);
   let result: SelfTestResult;
   try {
-    result = await chainTest(options);
+    result = await chainTest(options, cookie);
   } catch (error) {
-    // A test that could not even start (broker or server unreachable) is a failed test too: say so if the server listens.
+    // A test that could not even start (e.g. the broker unreachable) is a failed test too: say so.
     if (options.report !== false) {
       const failure = error instanceof Error ? error.message : String(error);
-      await reportSelfTest(options, { ok: false, at, failure, resolved: false }).catch(() => undefined);
+      await reportSelfTest(options, { ok: false, at, failure, resolved: false }, cookie).catch(() => undefined);
     }
     throw error;
   }
   if (options.report === false) return result;
   try {
-    await reportSelfTest(options, result);
+    await reportSelfTest(options, result, cookie);
     return { ...result, reported: true };
   } catch (error) {
     return { ...result, reported: false, reportError: error instanceof Error ? error.message : String(error) };
@@ -93,9 +95,11 @@ export async function runSelfTest(options: SelfTestOptions): Promise<SelfTestRes
 export async function reportSelfTest(
   options: Pick<SelfTestOptions, 'server' | 'login' | 'loginPassword' | 'siteId' | 'sensorId'>,
   result: SelfTestResult,
+  /** A session cookie of the login; logs in when omitted. */
+  session?: string,
 ): Promise<void> {
   const base = options.server.replace(/\/$/, '');
-  const cookie = await sessionCookie(base, options.login, options.loginPassword);
+  const cookie = session ?? (await sessionCookie(base, options.login, options.loginPassword));
   const body: SelfTestReport = {
     ok: result.ok,
     at: result.at,
@@ -116,7 +120,7 @@ export async function reportSelfTest(
   if (!response.ok) throw new Error(`the server refused the self-test report: ${response.status} ${await response.text()}`);
 }
 
-async function chainTest(options: SelfTestOptions): Promise<SelfTestResult> {
+async function chainTest(options: SelfTestOptions, cookie: string): Promise<SelfTestResult> {
   const stageTimeout = options.stageTimeoutMs ?? 10_000;
   const confirmWithin = options.confirmWithinMs ?? 120_000;
   const at = new Date().toISOString();
@@ -137,7 +141,6 @@ async function chainTest(options: SelfTestOptions): Promise<SelfTestResult> {
       throw error;
     },
   );
-  const cookie = await sessionCookie(base, options.login, options.loginPassword);
   const result: SelfTestResult = { ok: false, at, resolved: false };
   const stateTopic = topics.sensorState(options.siteId, options.sensorId);
   const state = (tamper: boolean) =>
