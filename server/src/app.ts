@@ -45,6 +45,7 @@ import { openRelationalStore } from './stores/relational/database.js';
 import { InfluxTimeSeriesStore } from './stores/timeseries/influx-time-series.js';
 import { SqliteTimeSeriesStore } from './stores/timeseries/sqlite-time-series.js';
 import type { TimeSeriesStore } from './stores/timeseries/time-series-store.js';
+import { ReminderFeed } from './supervision/reminder-feed.js';
 import { type SupervisionOptions, SupervisionService } from './supervision/supervision-service.js';
 import { WardState } from './ward/ward-state.js';
 
@@ -210,13 +211,13 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     }
     return reply.code(status).send({ error: error.message });
   });
-  // Before any route: the OpenAPI document is built from every route's schema.
-  const openApi = collectOpenApi(app, { title: 'Nattevakt', version: '0.1.0' });
   // Every refused request counted by route and status: hostile or broken clients show on a dashboard.
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode < 400) return;
     metrics.httpRefused.inc({ method: request.method, route: request.routeOptions.url ?? '(no route)', status: String(reply.statusCode) });
   });
+  // Before any route: the OpenAPI document is built from every route's schema.
+  const openApi = collectOpenApi(app, { title: 'Nattevakt', version: '0.1.0' });
 
   const io = new Server(app.server, {
     serveClient: false,
@@ -228,9 +229,21 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   });
   const cluster = options.redis ? redisCluster(io, options.redis, root.child({ module: 'cluster' })) : standalone;
   const feed = new AlarmFeed(alarms, cluster, root.child({ module: 'alarm-feed' }), { pollMs: options.redis?.syncPollMs ?? 2_000 });
+  const reminderFeed = new ReminderFeed(supervision, cluster, root.child({ module: 'reminder-feed' }), {
+    pollMs: options.redis?.syncPollMs ?? 2_000,
+  });
   const staff = io.of('/staff') as unknown as StaffNamespace;
   const gatewayNsp = io.of('/gateway') as unknown as GatewayNamespace;
-  attachStaffNamespace(staff, { alarms, feed, delivery, auth, metrics, supervision, logger: root.child({ module: 'staff' }) });
+  attachStaffNamespace(staff, {
+    alarms,
+    feed,
+    delivery,
+    auth,
+    metrics,
+    supervision,
+    reminders: reminderFeed,
+    logger: root.child({ module: 'staff' }),
+  });
   // Technicians following one sensor get its events live, from this instance's gateways and the others'.
   const sensorStream = attachSensorStream(staff, { sites, logger: root.child({ module: 'sensor-stream' }) });
   cluster.on('sensorEvents', sensorStream);
@@ -282,6 +295,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   siteTimer?.unref();
   feed.onAlarm((alarm) => gatewayNsp.local.to(`site:${alarm.siteId}`).emit('alarm', alarm));
   await feed.start();
+  await reminderFeed.start();
 
   // Upgraded WebSocket connections keep the HTTP server from closing, so they go first (preClose).
   app.addHook('preClose', async () => {
@@ -295,6 +309,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     await supervision.stop();
     await sessionExpiry.stop();
     await retention.stop();
+    await reminderFeed.stop();
     await feed.stop();
     await cluster.close();
     await timeSeries.close();

@@ -1,3 +1,4 @@
+import type { Alarm } from '@nattevakt/protocol/alarm';
 import type { Priority } from '@nattevakt/protocol/site-config';
 import type { Logger } from 'pino';
 import type { AlarmService } from './alarm-service.js';
@@ -141,5 +142,44 @@ export class EscalationScheduler {
   #wakeBy(at: number): void {
     if (this.#stopped || at >= this.#wakeAt) return;
     this.#arm(Math.max(0, at - this.clock.now()));
+  }
+}
+
+/**
+ * Which alarm versions an instance passes on are escalation steps to alert about. It watches the
+ * versions the AlarmFeed passes on (each at most once per instance, never after a newer one of
+ * the same alarm), so every instance decides for its own tablets, from the same change that
+ * already reaches them without waiting for Redis, and no alert is sent twice. An alert is due
+ * when an active alarm's `escalationLevel` rises above the last version this instance passed on
+ * (a version skipped while Redis was away still alerts with the next one). For the first version
+ * an instance sees of an alarm (it started after the alarm was raised), the alarm's audit says
+ * whether that version is the escalation step itself.
+ */
+export class EscalationAlerts {
+  /** Alarm id → the escalation level of the last version passed on, for active alarms. */
+  readonly #levels = new Map<string, number>();
+
+  constructor(private readonly alarms: Pick<AlarmService, 'get'>) {}
+
+  /** The level to alert for this version, or null when it is not a new escalation step. */
+  async levelToAlert(alarm: Alarm): Promise<number | null> {
+    if (alarm.status !== 'active') {
+      this.#levels.delete(alarm.id);
+      return null;
+    }
+    const before = this.#levels.get(alarm.id);
+    this.#levels.set(alarm.id, Math.max(before ?? 0, alarm.escalationLevel));
+    if (alarm.escalationLevel === 0) return null;
+    if (before !== undefined) return alarm.escalationLevel > before ? alarm.escalationLevel : null;
+    // After the raise, an active alarm changes only when its condition clears or it escalates.
+    if (alarm.conditionClearedAt === null) return alarm.escalationLevel;
+    const found = await this.alarms.get(alarm.id);
+    const action = found?.audit.find((entry) => entry.seq === alarm.seq)?.action;
+    return action === 'escalated' ? alarm.escalationLevel : null;
+  }
+
+  /** Alarms being watched (active ones this instance passed on). */
+  get size(): number {
+    return this.#levels.size;
   }
 }

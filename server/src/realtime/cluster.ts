@@ -21,6 +21,8 @@ export interface ClusterEvents {
   gateway: (status: GatewayStatus) => void;
   /** Sensor events ingested on the sending instance, for the technicians following a sensor here. */
   sensorEvents: (events: SensorEvent[]) => void;
+  /** A site's evaluation reminders changed (its `site_reminders` version): send the fresh list (see ReminderFeed). */
+  reminders: (change: { siteId: string; version: number }) => void;
 }
 
 export interface ClusterOptions {

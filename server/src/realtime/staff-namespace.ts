@@ -1,12 +1,21 @@
-import { acknowledgeCommand, deliveredCommand, displayedCommand, MAX_ESCALATION_LEVEL, resolveCommand } from '@nattevakt/protocol/alarm';
+import {
+  type Alarm,
+  acknowledgeCommand,
+  deliveredCommand,
+  displayedCommand,
+  MAX_ESCALATION_LEVEL,
+  resolveCommand,
+} from '@nattevakt/protocol/alarm';
 import type { CommandResult, ReceiptResult } from '@nattevakt/protocol/socket-events';
 import type { Logger } from 'pino';
 import type { AlarmFeed } from '../alarms/alarm-feed.js';
 import type { AlarmService } from '../alarms/alarm-service.js';
 import type { AlarmDeliveryService } from '../alarms/delivery.js';
+import { EscalationAlerts } from '../alarms/escalation.js';
 import { cookieValue, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { type AuthService, memberOf, type Role, STAFF_ROLES, sha256, WARD_READ_ROLES } from '../auth/auth-service.js';
 import type { ServerMetrics } from '../observability/metrics.js';
+import type { ReminderFeed } from '../supervision/reminder-feed.js';
 import type { SupervisionService } from '../supervision/supervision-service.js';
 import type { StaffNamespace } from './socket-types.js';
 
@@ -31,43 +40,47 @@ export function attachStaffNamespace(
     logger: Logger;
     /** Evaluation reminders for the nurse in charge; none when omitted. */
     supervision?: SupervisionService;
+    /** Changes of the reminders, from this instance and the others; without it only the list on connecting. */
+    reminders?: ReminderFeed;
   },
 ): void {
   // The alarm change of an escalation step (its new seq, "sent to the nurse in charge") reaches
   // every board of the site like any other change, so no board has a hole in its sequence. The
   // alert to act goes only to those the step targets: level 1 every staff member of the site,
   // level 2 the nurse in charge, or everyone when no nurse in charge is online (an alarm must
-  // never escalate into nobody). Sent through the adapter, so every instance's tablets get it.
-  deps.alarms.onEscalation((alarm, level) => {
+  // never escalate into nobody). Like the change itself, each instance alerts its own tablets,
+  // deciding from the change the feed passes on (EscalationAlerts): no wait for Redis, no
+  // adapter broadcast, so each tablet is alerted once whichever instance claimed the step.
+  const escalations = new EscalationAlerts(deps.alarms);
+  const alertEscalation = async (alarm: Alarm) => {
+    const level = await escalations.levelToAlert(alarm);
+    if (level === null) return;
     const everyone = STAFF_ROLES.map((role) => roleRoom(alarm.siteId, role));
     if (level < MAX_ESCALATION_LEVEL) {
-      nsp.to(everyone).emit('escalation', { alarm, level, notified: 'all-nurses' });
+      nsp.local.to(everyone).emit('escalation', { alarm, level, notified: 'all-nurses' });
       return;
     }
     const inCharge = roleRoom(alarm.siteId, 'nurse_in_charge');
-    const alert = async () => {
-      // When the count cannot be had (adapter trouble), everyone is alerted: never nobody.
-      const online = await nsp
-        .in(inCharge)
-        .fetchSockets()
-        .then(
-          (sockets) => sockets.length,
-          () => 0,
-        );
-      if (online > 0) nsp.to(inCharge).emit('escalation', { alarm, level, notified: 'nurse-in-charge' });
-      else {
-        deps.logger.warn({ alarmId: alarm.id, siteId: alarm.siteId }, 'no nurse in charge online: escalation goes to every nurse');
-        nsp.to(everyone).emit('escalation', { alarm, level, notified: 'all-nurses' });
-      }
-    };
-    alert().catch((error: unknown) => deps.logger.error({ alarmId: alarm.id, err: error }, 'escalation alert failed'));
-  });
-  deps.supervision?.onReminders((reminders) =>
-    nsp.to(roleRoom(reminders.siteId, 'nurse_in_charge')).emit('evaluationReminders', reminders),
+    if ((nsp.adapter.rooms.get(inCharge)?.size ?? 0) > 0) {
+      nsp.local.to(inCharge).emit('escalation', { alarm, level, notified: 'nurse-in-charge' });
+      return;
+    }
+    // None here: one on another instance is alerted there. Only when none is online anywhere, or
+    // that cannot be known within a second (Redis away), are this instance's nurses alerted.
+    if ((await onlineAnywhere(nsp, inCharge, 1_000)) > 0) return;
+    deps.logger.warn({ alarmId: alarm.id, siteId: alarm.siteId }, 'no nurse in charge online: escalation goes to every nurse');
+    nsp.local.to(everyone).emit('escalation', { alarm, level, notified: 'all-nurses' });
+  };
+  // Evaluation reminders: each instance tells its own nurses in charge, once per change (ReminderFeed).
+  deps.reminders?.onReminders((reminders) =>
+    nsp.local.to(roleRoom(reminders.siteId, 'nurse_in_charge')).emit('evaluationReminders', reminders),
   );
   // Every alarm change, escalation steps included, goes to every tablet of the site.
   // Each instance tells its own tablets (`local`); the feed brings the other instances' changes.
-  deps.feed.onAlarm((alarm) => nsp.local.to(`site:${alarm.siteId}`).emit('alarm', alarm));
+  deps.feed.onAlarm((alarm) => {
+    nsp.local.to(`site:${alarm.siteId}`).emit('alarm', alarm);
+    alertEscalation(alarm).catch((error: unknown) => deps.logger.error({ alarmId: alarm.id, err: error }, 'escalation alert failed'));
+  });
   nsp.use((socket, next) => {
     const token = cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE);
     deps.auth.session(token).then(
@@ -159,4 +172,24 @@ export function attachStaffNamespace(
       );
     });
   });
+}
+
+/** How many sockets are in `room` on every instance; 0 when the answer does not come within `timeoutMs`. */
+async function onlineAnywhere(nsp: StaffNamespace, room: string, timeoutMs: number): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<number>((done) => {
+    timer = setTimeout(() => done(0), timeoutMs);
+  });
+  const count = nsp
+    .in(room)
+    .fetchSockets()
+    .then(
+      (sockets) => sockets.length,
+      () => 0,
+    );
+  try {
+    return await Promise.race([count, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -10,7 +10,7 @@ import type {
   PlanState,
   PlanStatus,
 } from '@nattevakt/protocol/supervision';
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../alarms/escalation.js';
 import { HttpError } from '../routes/http-error.js';
@@ -73,7 +73,7 @@ export interface SupervisionRecords {
  *   transaction as the configuration revision it produces, and pushed to the site's gateway.
  */
 export class SupervisionService {
-  readonly #listeners = new Set<(reminders: EvaluationReminders) => void>();
+  readonly #listeners = new Set<(reminders: EvaluationReminders, version: number) => void>();
   readonly reminderDays: number;
   readonly #pollMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -516,8 +516,13 @@ export class SupervisionService {
     return { siteId, today, withinDays, reminders };
   }
 
-  /** Called with a site's reminders when one of its evaluations becomes due or overdue (once, across instances). */
-  onReminders(listener: (reminders: EvaluationReminders) => void): () => void {
+  /**
+   * Called on the instance that made the change with a site's reminders when one of its
+   * evaluations becomes due or overdue (once, across instances) or its legal basis changed, with
+   * the site's new `site_reminders` version: the list holds every change up to that version.
+   * Other instances learn of it from the version (ReminderFeed).
+   */
+  onReminders(listener: (reminders: EvaluationReminders, version: number) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -614,23 +619,44 @@ export class SupervisionService {
         );
       }
     }
-    if (claimed > 0) this.#emit(await this.reminders(siteId));
+    if (claimed > 0) await this.#announce(siteId);
     return claimed;
   }
 
   /** After a legal-basis change: claim what it changed and send the site's fresh list to the nurse in charge. */
   async #remindSite(siteId: string): Promise<void> {
     try {
-      if ((await this.#claimReminders(siteId)) === 0) this.#emit(await this.reminders(siteId));
+      if ((await this.#claimReminders(siteId)) === 0) await this.#announce(siteId);
     } catch (error) {
       this.logger.error({ siteId, err: error }, 'sending evaluation reminders failed');
     }
   }
 
-  #emit(reminders: EvaluationReminders): void {
+  /** Every site's `site_reminders` version: how many times its reminders changed. */
+  async reminderVersions(): Promise<Map<string, number>> {
+    const rows = await this.db.selectFrom('site_reminders').select(['site_id', 'version']).execute();
+    return new Map(rows.map((r) => [r.site_id, Number(r.version)]));
+  }
+
+  /**
+   * A site's reminders changed: its version goes up first (one atomic upsert), then the list is
+   * read, so the list holds every change up to that version, whichever instance made it.
+   */
+  async #announce(siteId: string): Promise<void> {
+    const at = this.#nowIso();
+    const { version } = await this.db
+      .insertInto('site_reminders')
+      .values({ site_id: siteId, version: 1, changed_at: at })
+      .onConflict((oc) => oc.column('site_id').doUpdateSet({ version: sql<number>`site_reminders.version + 1`, changed_at: at }))
+      .returning('version')
+      .executeTakeFirstOrThrow();
+    this.#emit(await this.reminders(siteId), Number(version));
+  }
+
+  #emit(reminders: EvaluationReminders, version: number): void {
     for (const listener of this.#listeners) {
       try {
-        listener(reminders);
+        listener(reminders, version);
       } catch (error) {
         this.logger.error({ siteId: reminders.siteId, err: error }, 'reminder listener failed');
       }
