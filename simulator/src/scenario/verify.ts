@@ -151,6 +151,7 @@ export async function verifyScenario(scenario: CompiledScenario, options: Verify
     const progressEvery = options.progressEveryMs ?? 1000;
     let sent = 0;
     let clockMessages = 0;
+    let reached = scenario.from;
     let index = 0;
     let aborted = false;
     const span = scenario.to - scenario.from;
@@ -165,6 +166,7 @@ export async function verifyScenario(scenario: CompiledScenario, options: Verify
         if (due > 0) await sleep(due);
       }
       const clock: SimulatedClockPayload = { time: new Date(instant).toISOString(), speed: clockSpeed };
+      reached = instant;
       pending.push(main.publishAsync(topics.clock(siteId), JSON.stringify(clock), { qos: 1 }));
       clockMessages++;
       while (index < scenario.messages.length && (scenario.messages[index]?.at ?? Number.POSITIVE_INFINITY) <= instant) {
@@ -186,6 +188,10 @@ export async function verifyScenario(scenario: CompiledScenario, options: Verify
     }
     await drain();
     if (closedBy !== null) throw new Error(closedBy);
+    // The night is over: the clock stands where it is (speed 0). Left at the run's speed, every
+    // tablet and page that shows the site clock would run it on at up to 100 000 times real time.
+    const stand: SimulatedClockPayload = { time: new Date(reached).toISOString(), speed: 0 };
+    await main.publishAsync(topics.clock(siteId), JSON.stringify(stand), { qos: 1 }).catch(() => undefined);
     // Alarms are published by the gateway after it acknowledges: wait until they stop coming.
     const settle = options.settleMs ?? 300;
     const settleStart = performance.now();

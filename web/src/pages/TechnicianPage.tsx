@@ -8,18 +8,22 @@ import { useWard, WardProvider } from '../api/ward-context.js';
 import { ConnectionBanner } from '../components/ConnectionBanner.js';
 import { LanguageToggle } from '../components/LanguageToggle.js';
 import { PageNav } from '../components/PageNav.js';
+import { BenchSocket } from '../technician/bench-socket.js';
+import { ScenarioPanel } from '../technician/ScenarioPanel.js';
+import { SelfTestPanel } from '../technician/SelfTestPanel.js';
+import { SensorStream } from '../technician/SensorStream.js';
 import { type SensorHealth, sensorHealth } from '../technician/sensor-health.js';
 import { SiteTimeProvider, useSiteTime } from '../time/site-time.js';
 
 const HEALTH_REFRESH_MS = 10_000;
-const STREAM_POLL_MS = 2_000;
 const HOUR_MS = 60 * 60_000;
-const STREAM_MAX = 200;
 
 /**
  * The technician's bench: every sensor of the ward sorted by trouble (offline, silent, battery,
- * signal, flapping), and the events of one sensor as they arrive. Rooms and sensor state come
- * live over /staff (read only for technicians); radio and rhythm come from the stored events.
+ * signal, flapping), the events of one sensor live as the server ingests them, scenario runs
+ * against the site's gateway with progress and verdict, and the self-test maintenance log. Rooms
+ * and sensor state come live over /staff (read only for technicians); radio and rhythm come from
+ * the stored events.
  */
 export function TechnicianPage({ me, onLogout }: { me: Me; onLogout: () => void }) {
   return (
@@ -50,6 +54,11 @@ function Bench({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const [selected, setSelected] = useState<string | null>(null);
   const nowRef = useRef(now);
   nowRef.current = now;
+  const [bench] = useState(() => new BenchSocket());
+  useEffect(() => {
+    bench.start();
+    return () => bench.stop();
+  }, [bench]);
 
   useEffect(() => {
     if (siteId === undefined) return;
@@ -150,13 +159,9 @@ function Bench({ me, onLogout }: { me: Me; onLogout: () => void }) {
             </table>
           </div>
         </section>
-        {selected !== null && siteId !== undefined && <SensorStream key={selected} siteId={siteId} sensorId={selected} />}
-        <section className="panel" aria-labelledby="simulator-title">
-          <h2 id="simulator-title">{t('technician.simulatorTitle')}</h2>
-          <p className="muted" data-testid="simulator-unavailable">
-            {t('technician.simulatorUnavailable')}
-          </p>
-        </section>
+        {selected !== null && siteId !== undefined && <SensorStream key={selected} siteId={siteId} sensorId={selected} bench={bench} />}
+        {siteId !== undefined && <ScenarioPanel siteId={siteId} timeZone={ward.site?.timezone} bench={bench} />}
+        {siteId !== undefined && <SelfTestPanel siteId={siteId} timeZone={ward.site?.timezone} />}
       </main>
     </div>
   );
@@ -183,75 +188,4 @@ function problemText(sensor: SensorHealth, t: TFunction): string {
       }
     })
     .join(' · ');
-}
-
-/** The events of one sensor as they arrive: polled every two seconds from the stored stream, newest first. */
-function SensorStream({ siteId, sensorId }: { siteId: string; sensorId: string }) {
-  const { t } = useTranslation();
-  const { now, format } = useSiteTime();
-  const [events, setEvents] = useState<SensorEvent[]>([]);
-  const [failed, setFailed] = useState(false);
-  const nowRef = useRef(now);
-  nowRef.current = now;
-
-  useEffect(() => {
-    const aborter = new AbortController();
-    const seen = new Set<string>();
-    let from = nowRef.current - HOUR_MS;
-    const poll = () => {
-      const to = nowRef.current + 60_000;
-      fetchEvents(siteId, from, to, 10_000, aborter.signal).then(
-        (list) => {
-          setFailed(false);
-          const fresh = list.filter((event) => event.sensorId === sensorId && !seen.has(event.id));
-          for (const event of fresh) seen.add(event.id);
-          // Overlap a little: an event stored late with an earlier time is still caught.
-          const newest = list.at(-1);
-          if (newest) from = Math.max(from, Date.parse(newest.time) - 60_000);
-          if (fresh.length > 0) setEvents((known) => [...fresh.reverse(), ...known].slice(0, STREAM_MAX));
-        },
-        () => !aborter.signal.aborted && setFailed(true),
-      );
-    };
-    poll();
-    const timer = setInterval(poll, STREAM_POLL_MS);
-    return () => {
-      aborter.abort();
-      clearInterval(timer);
-    };
-  }, [siteId, sensorId]);
-
-  return (
-    <section className="panel" aria-labelledby="stream-title" data-testid="sensor-stream">
-      <h2 id="stream-title">{t('technician.streamTitle', { sensor: sensorId })}</h2>
-      <p className="muted">{t('technician.streamHint')}</p>
-      {failed && (
-        <p className="field-error" role="alert">
-          {t('technician.eventsFailed')}
-        </p>
-      )}
-      {events.length === 0 ? (
-        <p className="muted">{t('technician.streamEmpty')}</p>
-      ) : (
-        <ol className="event-stream" aria-live="polite">
-          {events.map((event) => (
-            <li key={event.id} data-testid="stream-event">
-              <time>{format(event.time)}</time> <strong>{eventState(event, t)}</strong>
-              {event.battery !== undefined && <span> · {t('technician.batteryValue', { percent: event.battery })}</span>}
-              {event.linkquality !== undefined && <span> · {t('technician.signalValue', { signal: event.linkquality })}</span>}
-              {event.tamper && <span> · {t('technician.tamper')}</span>}
-              <span className="muted"> · {event.format}</span>
-            </li>
-          ))}
-        </ol>
-      )}
-    </section>
-  );
-}
-
-function eventState(event: SensorEvent, t: TFunction): string {
-  if (event.online === false) return t('technician.state.offline');
-  if (event.occupied !== undefined) return event.occupied ? t('room.inBed') : t('room.outOfBed');
-  if (event.open !== undefined) return event.open ? t('room.doorOpen') : t('room.doorClosed');
-  return t('technician.state.heartbeat');
 }
