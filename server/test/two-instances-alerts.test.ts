@@ -64,7 +64,7 @@ describe.skipIf(postgres === undefined || !redisAvailable || !redisServerAvailab
       const a = await h.server(options);
       const b = await h.server(options);
       await linked(a.server, b.server);
-      return { a, b, clock };
+      return { a, b, clock, options };
     }
 
     /** A tablet of `username` with `role` at site demo: every escalation alert and reminder list it gets. */
@@ -150,6 +150,28 @@ describe.skipIf(postgres === undefined || !redisAvailable || !redisServerAvailab
       expect(alerts(kariOnB)).toEqual(['e2:1:all-nurses']);
       expect(alerts(livOnB)).toEqual(['e2:1:all-nurses', 'e2:2:nurse-in-charge']);
       expect(local, 'the claiming instance did not wait for Redis').toBeLessThan(1_000);
+    });
+
+    it('an instance started after a step alerts its tablets for the next step only, not for a later change of an escalated alarm', async () => {
+      const { a, b, clock, options } = await pair(redisUrl);
+      const gateway = await h.gateway(a.url);
+      await gateway.raise(decision('e3', { priority: 'high' }));
+      clock.advance(60_000);
+      expect(await a.server.escalations.runDue()).toBe(1);
+      // C starts now, on the same database and Redis, with a nurse on it (and no nurse in charge anywhere).
+      const c = await h.server(options);
+      await linked(a.server, b.server, c.server);
+      const perOnC = await tablet(c, 'per', 'nurse');
+      // The condition clears: a new version of the alarm, still at level 1, which C sees first.
+      await gateway.socket.emitWithAck('batch', [
+        { type: 'cleared', cleared: { alarmId: 'e3', siteId: 'demo', clearedAt: '2026-11-25T02:01:10.000Z', eventId: 'e3-clear' } },
+      ]);
+      await eventually('the cleared version on C', () => perOnC.levels.length === 1, 3_000);
+      clock.advance(60_000);
+      expect(await b.server.escalations.runDue()).toBe(1);
+      await eventually('level 2 on C, to every nurse as no nurse in charge is online', () => perOnC.escalations.length === 1, 3_000);
+      await sleep(1_500);
+      expect(alerts(perOnC)).toEqual(['e3:2:all-nurses']);
     });
 
     it('evaluation reminders reach the nurse in charge on each instance once, while Redis is down too', async () => {
