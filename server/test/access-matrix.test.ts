@@ -170,6 +170,29 @@ const RULES: Record<string, Rule> = {
   'post /api/users/{userId}/enable': { allow: ADMIN, cross: 'none' },
   'post /api/users/{userId}/password': { allow: ADMIN, cross: 'none', body: () => ({ password: PASSWORD }) },
   'get /api/users/{userId}/audit': { allow: ADMIN, cross: 'none' },
+  // Commissioning and maintenance: test settings, scenario runs, the self-test log
+  'get /api/sites/{siteId}/test-settings': { allow: ['technician', 'nurse_in_charge', 'admin'] },
+  'put /api/sites/{siteId}/test-settings/simulator': {
+    allow: ADMIN,
+    body: () => ({ url: 'mqtt://127.0.0.1:1884', username: 'simulator', password: 'simulator password' }),
+  },
+  'delete /api/sites/{siteId}/test-settings/simulator': { allow: ADMIN },
+  'put /api/sites/{siteId}/test-settings/self-test': {
+    allow: CARE_ADMIN,
+    body: () => ({ at: '10:00', graceMinutes: 15, sensorId: 'door-1' }),
+  },
+  'delete /api/sites/{siteId}/test-settings/self-test': { allow: CARE_ADMIN },
+  'get /api/scenarios': { allow: ['technician', 'admin'], cross: 'none' },
+  // The fixture has no simulator connection and is no scenario's ward: refused with 409 after authorization.
+  'post /api/sites/{siteId}/scenario-runs': { allow: ['technician', 'admin'], body: () => ({ scenario: 'bed-exit' }), worked: [409] },
+  'get /api/sites/{siteId}/scenario-runs': { allow: ['technician', 'admin'] },
+  'get /api/sites/{siteId}/scenario-runs/{runId}': {
+    allow: ['technician', 'admin'],
+    params: { runId: () => '00000000-0000-4000-8000-000000000000' },
+    worked: [404],
+  },
+  'post /api/sites/{siteId}/self-tests': { allow: WARD_READ, body: () => ({ ok: true, at: '2026-11-25T09:00:00.000Z', resolved: true }) },
+  'get /api/sites/{siteId}/self-tests': { allow: ['technician', 'nurse_in_charge', 'admin'] },
 };
 
 /** A site with two more residents (one to delete), an empty room and a spare sensor. */
