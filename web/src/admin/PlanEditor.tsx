@@ -321,9 +321,12 @@ function TextField(props: {
       {props.hint && <span className="field-hint">{props.hint}</span>}
       <input
         data-testid={props.testId}
-        type={props.type ?? 'text'}
+        // Clock times are typed as 24-hour TT:MM text: a native time input shows AM/PM in an English browser.
+        type="text"
         inputMode={props.inputMode}
-        placeholder={props.placeholder}
+        placeholder={props.type === 'time' ? '22:00' : props.placeholder}
+        maxLength={props.type === 'time' ? 5 : undefined}
+        autoComplete="off"
         value={props.value}
         disabled={props.disabled}
         aria-invalid={props.error !== undefined}

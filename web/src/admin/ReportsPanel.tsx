@@ -1,6 +1,6 @@
 import type { Alarm } from '@nattevakt/protocol/alarm';
 import type { AlarmReport } from '@nattevakt/protocol/night-summary';
-import { useEffect, useState } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ruleName } from '../alarms/explain.js';
 import {
@@ -18,6 +18,17 @@ const DAY_MS = 24 * 3_600_000;
 /** The per-alarm view asks the server once per alarm (there is no batch endpoint), so it shows the latest this many. */
 export const MAX_TIMED_ALARMS = 60;
 const PARALLEL = 4;
+
+const NARROW = '(max-width: 600px)';
+const subscribeNarrow = (listener: () => void) => {
+  const query = window.matchMedia(NARROW);
+  query.addEventListener('change', listener);
+  return () => query.removeEventListener('change', listener);
+};
+/** A phone: the charts are drawn for its width, so their text stays readable instead of shrinking with the picture. */
+function useNarrow(): boolean {
+  return useSyncExternalStore(subscribeNarrow, () => window.matchMedia(NARROW).matches);
+}
 
 /** How long something took, in words a nurse in charge reads at a glance. */
 export function duration(ms: number | null): string {
@@ -210,14 +221,15 @@ function AlarmDeliveries({ siteId, timeZone }: { siteId: string; timeZone: strin
  */
 function DeliveryChart({ rows, timeZone }: { rows: Timed[]; timeZone: string | undefined }) {
   const { t } = useTranslation();
+  const narrow = useNarrow();
   const ordered = [...rows].reverse();
   const network = (row: Timed) => Math.max(0, row.delivery?.latencyMs.decidedToReceived ?? 0);
   const display = (row: Timed) => Math.max(0, row.delivery?.latencyMs.receivedToFirstDisplayed ?? 0);
   const max = Math.max(1, ...ordered.map((row) => network(row) + display(row)));
-  const rowHeight = 22;
-  const labelWidth = 150;
-  const width = 640;
-  const plot = width - labelWidth - 70;
+  const rowHeight = narrow ? 26 : 22;
+  const labelWidth = narrow ? 100 : 150;
+  const width = narrow ? 340 : 640;
+  const plot = width - labelWidth - (narrow ? 62 : 70);
   const height = ordered.length * rowHeight + 24;
   const x = (ms: number) => (ms / max) * plot;
   const slowest = ordered.reduce<Timed | null>(
@@ -228,7 +240,7 @@ function DeliveryChart({ rows, timeZone }: { rows: Timed[]; timeZone: string | u
     <figure className="latency-figure">
       <svg
         viewBox={`0 0 ${width} ${height}`}
-        className="latency-chart"
+        className={narrow ? 'latency-chart narrow' : 'latency-chart'}
         role="img"
         aria-label={t('report.chartLabel', {
           count: ordered.length,
@@ -244,7 +256,7 @@ function DeliveryChart({ rows, timeZone }: { rows: Timed[]; timeZone: string | u
           return (
             <g key={row.alarm.id}>
               <text x={0} y={y + 14}>
-                {formatClock(row.alarm.receivedAt, timeZone)} {row.alarm.roomName.slice(0, 12)}
+                {formatClock(row.alarm.receivedAt, timeZone)} {row.alarm.roomName.slice(0, narrow ? 7 : 12)}
               </text>
               {row.delivery === null ? (
                 <text x={labelWidth} y={y + 14}>
@@ -254,7 +266,7 @@ function DeliveryChart({ rows, timeZone }: { rows: Timed[]; timeZone: string | u
                 <>
                   <rect className="bar-network" x={labelWidth} y={y + 3} width={x(n)} height={rowHeight - 8} />
                   <rect className="bar-display" x={labelWidth + x(n)} y={y + 3} width={x(d)} height={rowHeight - 8} />
-                  <text x={labelWidth + x(n + d) + 6} y={y + 14}>
+                  <text x={labelWidth + x(n + d) + 4} y={y + 14}>
                     {row.delivery.latencyMs.receivedToFirstDisplayed === null ? t('report.notShown') : duration(n + d)}
                   </text>
                 </>
@@ -288,14 +300,15 @@ function DeliveryChart({ rows, timeZone }: { rows: Timed[]; timeZone: string | u
 
 /** Alarms per night as SVG bars (hand-written, as on the relatives' page). */
 function NightChart({ report, label }: { report: AlarmReport; label: string }) {
+  const narrow = useNarrow();
   const max = Math.max(1, ...report.nights.map((n) => n.alarms));
-  const width = 560;
-  const height = 140;
+  const width = narrow ? 340 : 560;
+  const height = narrow ? 160 : 140;
   const slot = width / Math.max(1, report.nights.length);
   return (
     <svg
       viewBox={`0 0 ${width} ${height}`}
-      className="chart-bars"
+      className={narrow ? 'chart-bars narrow' : 'chart-bars'}
       role="img"
       aria-label={`${label}: ${report.nights.map((n) => `${n.night} ${n.alarms}`).join(', ')}`}
       data-testid="night-chart"
