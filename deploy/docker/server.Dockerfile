@@ -25,24 +25,27 @@ COPY bench/package.json bench/
 COPY deploy/package.json deploy/
 RUN npm ci --no-audit --no-fund
 COPY protocol/ protocol/
+COPY simulator/ simulator/
 COPY server/ server/
 COPY web/ web/
 COPY deploy/docker/healthcheck.mjs deploy/docker/
 RUN npx tsc -b server && npm run build -w web
 
-# ── production dependencies of the server and protocol only; better-sqlite3 without its sources and
+# ── production dependencies of the server, protocol and simulator (commissioning scenarios) only; better-sqlite3 without its sources and
 #    build intermediates (about 29 MB), keeping only build/Release/better_sqlite3.node ──────────────
 FROM build AS prod-deps
 RUN rm -rf node_modules */node_modules \
-  && npm ci --omit=dev --no-audit --no-fund --workspace=server --workspace=protocol --include-workspace-root=false \
+  && npm ci --omit=dev --no-audit --no-fund --workspace=server --workspace=protocol --workspace=simulator --include-workspace-root=false \
   && B=node_modules/better-sqlite3 \
   && rm -rf $B/deps $B/src $B/build/Release/obj $B/build/Release/obj.target $B/build/Release/.deps \
      $B/build/Release/sqlite3.a $B/build/Release/test_extension.node \
-  && mkdir -p /out/app/protocol /out/app/server /out/var/lib/nattevakt \
+  && mkdir -p /out/app/protocol /out/app/simulator /out/app/server /out/var/lib/nattevakt \
   && cp -a package.json node_modules /out/app/ \
   && cp -a protocol/package.json protocol/dist /out/app/protocol/ \
+  && cp -a simulator/package.json simulator/dist simulator/scenarios /out/app/simulator/ \
   && cp -a server/package.json server/dist /out/app/server/ \
   && if [ -d server/node_modules ]; then cp -a server/node_modules /out/app/server/; fi \
+  && if [ -d simulator/node_modules ]; then cp -a simulator/node_modules /out/app/simulator/; fi \
   && mkdir -p /out/app/web && cp -a web/dist /out/app/web/ \
   && cp deploy/docker/healthcheck.mjs /out/app/
 
