@@ -11,7 +11,7 @@ import {
   resumePlan,
 } from '../api/admin.js';
 import { HttpError } from '../api/rest.js';
-import { siteToday } from '../time/format.js';
+import { formatDay, siteToday } from '../time/format.js';
 
 /** Legal basis (consent or vedtak, pbrl. § 4-6 a), the evaluation reminders of the site, and pausing a plan. */
 export function LegalPanel({
@@ -49,8 +49,13 @@ export function LegalPanel({
           <ul>
             {reminders.reminders.map((r) => (
               <li key={r.legalBasisId} className={r.state === 'overdue' ? 'field-error' : undefined}>
-                {t('admin.reminder', { room: r.roomName, name: r.residentName, reference: r.reference, date: r.nextEvaluationOn })} (
-                {r.daysLeft < 0 ? t('admin.overdueDays', { days: -r.daysLeft }) : t('admin.inDays', { days: r.daysLeft })})
+                {t('admin.reminder', {
+                  room: r.roomName,
+                  name: r.residentName,
+                  reference: r.reference,
+                  date: formatDay(r.nextEvaluationOn),
+                })}{' '}
+                ({r.daysLeft < 0 ? t('admin.overdueDays', { days: -r.daysLeft }) : t('admin.inDays', { days: r.daysLeft })})
               </li>
             ))}
           </ul>
@@ -131,7 +136,7 @@ function ResidentLegal({
       <p>
         <strong>{t(`admin.legalKind.${current?.kind ?? 'none'}`)}</strong>
         {current?.reference && ` · ${current.reference}`}
-        {current?.nextEvaluationOn && ` · ${t('admin.nextEvaluation', { date: current.nextEvaluationOn })}`}
+        {current?.nextEvaluationOn && ` · ${t('admin.nextEvaluation', { date: formatDay(current.nextEvaluationOn) })}`}
         {current && current.evaluation !== 'not-applicable' && ` · ${t(`admin.evaluation.${current.evaluation}`)}`}
       </p>
       <p>

@@ -12,7 +12,7 @@ import {
   withdrawSharingConsent,
 } from '../api/people.js';
 import { HttpError } from '../api/rest.js';
-import { formatDateTime, siteToday } from '../time/format.js';
+import { formatDateTime, formatDay, siteToday } from '../time/format.js';
 
 const errorText = (error: unknown) => (error instanceof HttpError ? error.message : String(error));
 
@@ -122,8 +122,8 @@ function ResidentRelatives({ siteId, resident, timeZone }: { siteId: string; res
           <p>
             <strong className="ok-text">{t('relatives.consentInForce')}</strong>{' '}
             {current.givenBy === 'guardian'
-              ? t('relatives.givenByGuardian', { name: current.guardianName ?? '', date: current.givenOn })
-              : t('relatives.givenByResident', { date: current.givenOn })}
+              ? t('relatives.givenByGuardian', { name: current.guardianName ?? '', date: formatDay(current.givenOn) })
+              : t('relatives.givenByResident', { date: formatDay(current.givenOn) })}
           </p>
           <p className="muted">
             {t('relatives.recordedBy', { name: current.recordedBy, when: formatDateTime(current.recordedAt, timeZone) })}
@@ -264,7 +264,7 @@ function ResidentRelatives({ siteId, resident, timeZone }: { siteId: string; res
           <ul className="plain-list">
             {data.consents.map((c) => (
               <li key={c.id}>
-                {c.givenOn} · {c.givenBy === 'guardian' ? (c.guardianName ?? '') : t('admin.givenByResident')}
+                {formatDay(c.givenOn)} · {c.givenBy === 'guardian' ? (c.guardianName ?? '') : t('admin.givenByResident')}
                 {c.withdrawnAt &&
                   ` · ${t('relatives.withdrawnBy', { name: c.withdrawnBy ?? '', when: formatDateTime(c.withdrawnAt, timeZone) })}`}
               </li>

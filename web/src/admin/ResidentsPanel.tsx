@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { createResident, type ResidentView, type Room } from '../api/admin.js';
 import { HttpError } from '../api/rest.js';
+import { formatDay } from '../time/format.js';
 import { PlanEditor } from './PlanEditor.js';
 
 /** Residents with their plan status and legal basis; choosing one opens the plan editor. */
@@ -47,7 +48,7 @@ export function ResidentsPanel(props: { siteId: string; residents: ResidentView[
                   <td>
                     {t(`admin.legalKind.${r.legalBasis?.kind ?? 'none'}`)}
                     {r.legalBasis?.nextEvaluationOn && (
-                      <span className="muted"> · {t('admin.nextEvaluation', { date: r.legalBasis.nextEvaluationOn })}</span>
+                      <span className="muted"> · {t('admin.nextEvaluation', { date: formatDay(r.legalBasis.nextEvaluationOn) })}</span>
                     )}
                   </td>
                 </tr>

@@ -76,7 +76,7 @@ export function UsersPanel({ sites, canEdit, timeZone }: { sites: SiteSummary[];
         </p>
         {users !== null && (
           <div className="table-scroll">
-            <table className="data-table" data-testid="users-table">
+            <table className="data-table stack-on-phone" data-testid="users-table">
               <caption className="visually-hidden">{t('people.title')}</caption>
               <thead>
                 <tr>
@@ -94,9 +94,11 @@ export function UsersPanel({ sites, canEdit, timeZone }: { sites: SiteSummary[];
                       {user.displayName}
                       <span className="muted"> · {user.username}</span>
                     </th>
-                    <td>{t(`people.roles.${user.role}`)}</td>
-                    <td>{user.role === 'relative' ? t('people.viaLinks') : user.sites.map(siteName).join(', ') || '–'}</td>
-                    <td>
+                    <td data-label={t('people.role')}>{t(`people.roles.${user.role}`)}</td>
+                    <td data-label={t('people.sites')}>
+                      {user.role === 'relative' ? t('people.viaLinks') : user.sites.map(siteName).join(', ') || '–'}
+                    </td>
+                    <td data-label={t('people.status')}>
                       {user.disabledAt
                         ? t('people.disabledSince', { when: formatDateTime(user.disabledAt, timeZone) })
                         : t('people.active')}

@@ -6,6 +6,7 @@ import { ruleName } from '../alarms/explain.js';
 import { alarmsOfSite, isOpen } from '../alarms/order.js';
 import { getJson, HttpError } from '../api/rest.js';
 import { useWard } from '../api/ward-context.js';
+import { formatDay } from '../time/format.js';
 import { useSiteTime } from '../time/site-time.js';
 import { unprotectedFromRooms, type Weakness } from '../ward/protection.js';
 
@@ -117,9 +118,9 @@ function serverReason(reason: UnprotectedReason, t: TFunction, format: (instant:
     case 'plan-ended':
       return t('unprotected.ended', { reason: reason.reason ?? '' });
     case 'evaluation-overdue':
-      return t('unprotected.evaluationOverdue', { date: reason.date ?? '', days: Math.abs(reason.days ?? 0) });
+      return t('unprotected.evaluationOverdue', { date: formatDay(reason.date ?? ''), days: Math.abs(reason.days ?? 0) });
     case 'evaluation-due':
-      return t('unprotected.evaluationDue', { date: reason.date ?? '', days: reason.days ?? 0 });
+      return t('unprotected.evaluationDue', { date: formatDay(reason.date ?? ''), days: reason.days ?? 0 });
     case 'sensor-missing':
       return t('unprotected.sensorMissing', { kind });
     case 'sensor-never-seen':

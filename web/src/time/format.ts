@@ -77,3 +77,9 @@ export function siteToday(timeZone: string | undefined, now = Date.now()): strin
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '01';
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
+
+/** A calendar date as stored (YYYY-MM-DD) written the Norwegian way, DD.MM.YYYY; anything else as it is. */
+export function formatDay(date: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  return m ? `${m[3]}.${m[2]}.${m[1]}` : date;
+}
