@@ -111,6 +111,8 @@ describe('the plan editor', () => {
     type('plan-outOfBedTooLong-minutes', '1o');
     expect(screen.getByTestId('error-plan-outOfBedTooLong-minutes').textContent).toBe('Skriv et helt tall.');
     const field = screen.getByTestId('plan-outOfBedTooLong-minutes');
+    // Two rules have a "Minutter" field: each sits in a group named by its rule.
+    expect(screen.getByRole('group', { name: 'Lenge ute av sengen' }).contains(field)).toBe(true);
     expect(field.getAttribute('aria-invalid')).toBe('true');
     expect(field.getAttribute('aria-describedby')).toBe('plan-outOfBedTooLong-minutes-error');
 

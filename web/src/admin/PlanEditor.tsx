@@ -120,7 +120,8 @@ export function PlanEditor({
     </label>
   );
   const rule = (which: RuleName, settings: ReactNode) => (
-    <div className="rule-row" data-testid={`rule-${which}`}>
+    // A group named by its rule, so a screen reader says which rule's "Minutter" a field is.
+    <fieldset className="rule-row" aria-labelledby={`rule-name-${which}`} data-testid={`rule-${which}`}>
       <div>
         <label className="rule-toggle">
           <input
@@ -130,7 +131,7 @@ export function PlanEditor({
             disabled={!canEdit}
             onChange={(event) => set((f) => ({ ...f, [which]: { ...f[which], enabled: event.target.checked } }))}
           />
-          {t(`plan.rule.${which}`)}
+          <span id={`rule-name-${which}`}>{t(`plan.rule.${which}`)}</span>
         </label>
         <p className={form[which].enabled ? 'rule-words' : 'rule-words off'} data-testid={`explain-${which}`} aria-live="polite">
           {explain(which)}
@@ -140,7 +141,7 @@ export function PlanEditor({
         {settings}
         {priorityPicker(which)}
       </div>
-    </div>
+    </fieldset>
   );
 
   return (
