@@ -201,7 +201,7 @@ describe.skipIf(!hasChromium)('admin: users, relatives and reports in a real Chr
       // Measured, not made up: every stage has a number, and one tablet got it.
       const cells = await row.locator('td').allInnerTexts();
       expect(
-        cells.slice(0, 4).every((cell) => /^\d+(\.\d)? (ms|s|min)$/.test(cell)),
+        cells.slice(0, 4).every((cell) => /^\d+(,\d)? (ms|s|min)$/.test(cell)),
         cells.join(' | '),
       ).toBe(true);
       expect(cells[4]).toBe('1');

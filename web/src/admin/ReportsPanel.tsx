@@ -11,6 +11,7 @@ import {
   fetchLatencyReport,
   type LatencyReport,
 } from '../api/admin.js';
+import i18n from '../i18n/index.js';
 import { formatClock, formatDateTime } from '../time/format.js';
 
 const STAGES = ['decidedToReceived', 'receivedToFirstDelivered', 'receivedToFirstDisplayed', 'receivedToAcknowledged'] as const;
@@ -34,7 +35,9 @@ function useNarrow(): boolean {
 export function duration(ms: number | null): string {
   if (ms === null) return '–';
   if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  // Norwegian writes a decimal comma ("1,5 s"); English a point.
+  if (ms < 60_000)
+    return `${(ms / 1000).toLocaleString(i18n.language === 'en' ? 'en-GB' : 'nb-NO', { maximumFractionDigits: 1, minimumFractionDigits: 1 })} s`;
   return `${Math.round(ms / 60_000)} min`;
 }
 
