@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { topics } from '@nattevakt/protocol/topics';
 import mqtt from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
