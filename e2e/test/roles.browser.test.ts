@@ -162,13 +162,15 @@ describe.skipIf(!hasChromium)("each role's main path at tablet and phone size, i
       await card.waitFor({ timeout: 8000 });
       const alarmId = ((await card.getAttribute('data-testid')) ?? '').replace(/^alarm-/, '');
       const ack = page.getByTestId(`ack-${alarmId}`);
-      // "Jeg går" is on screen without scrolling.
-      expect(
-        await ack.evaluate((button) => {
-          const rect = button.getBoundingClientRect();
-          return rect.top >= 0 && rect.bottom <= window.innerHeight && rect.height >= 44;
-        }),
-      ).toBe(true);
+      // "Jeg går" is on screen without scrolling (polled: the overlay may still be laying out).
+      await expect
+        .poll(() =>
+          ack.evaluate((button) => {
+            const rect = button.getBoundingClientRect();
+            return rect.top >= 0 && rect.bottom <= window.innerHeight && rect.height >= 44;
+          }),
+        )
+        .toBe(true);
       await checkPage(page, `roles-nurse-alarm-${size.name}`);
       // Answered from the keyboard: focus the button, press Enter.
       await ack.focus();
