@@ -85,7 +85,7 @@ describe("the board's night history", () => {
     expect(items[0]?.textContent).toContain('Falsk alarm · Kari · kl. 03:15');
     expect(items[2]?.textContent).toContain('Fulgt til toalettet');
     expect(items[3]?.textContent).toBe(
-      '22:58Rom 101 · Astrid Berg — Lenge ute av sengenHjalp beboeren · Kari · kl. 23:10 · svar etter 3 min',
+      '22:58 Rom 101 · Astrid Berg — Lenge ute av sengen Hjalp beboeren · Kari · kl. 23:10 · svar etter 3 min',
     );
 
     const [first, second] = requests;
