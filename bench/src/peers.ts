@@ -79,8 +79,8 @@ const RAMP_SECONDS = Number(values['ramp-seconds']);
 const OUT = resolve(values.out);
 const PUBLISHERS = 4;
 const OPEN_EVERY = 10;
-/** After a step, how long an alarm may still come and count. */
-const GRACE_MS = 2_000;
+/** After a step, how long an alarm may still come and count (late ones then fail the p99 rule, not the loss rule). */
+const GRACE_MS = 5_000;
 /** A step whose alarms come later than this at p99 is not sustained: a night alarm a second late is late. */
 const SUSTAINED_P99_MS = 1_000;
 type SystemName = 'floor' | 'nattevakt' | 'node-red';
@@ -566,9 +566,8 @@ async function run(system: SystemName, sensors: number): Promise<Result> {
       `  latency at ${RATE} msg/s: ${latency.n} alarms, p50 ${num(latency.p50, 2)} p99 ${num(latency.p99, 2)} max ${num(latency.max, 2)} ms, ` +
         `${latency.missing} missing; CPU ${JSON.stringify(latency.cpu)} %, RSS ${JSON.stringify(latency.rssMb)} MB`,
     );
-    if (latency.sustained) result.highestSustained = RATE;
-    else result.firstNotSustained = RATE;
-    for (let rate = RAMP_FROM; rate <= RAMP_TO && latency.sustained; rate *= 2) {
+    // The ramp is its own measurement: it runs whatever the latency phase showed.
+    for (let rate = RAMP_FROM; rate <= RAMP_TO; rate *= 2) {
       const step = await phase(pubs, target, traffic, openings, rate, RAMP_SECONDS);
       step.latencies = [];
       result.ramp.push(step);
