@@ -56,6 +56,7 @@ const { values } = parseArgs({
     'no-resolve': { type: 'boolean', default: false },
     'open-every': { type: 'string', default: '20' },
     profile: { type: 'string' },
+    'gateway-node-args': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -63,7 +64,7 @@ if (values.help) {
   process.stdout.write(
     'node bench/dist/src/decision-latency.js [--sensors 1000,10000] [--rate 2000] [--seconds 10] [--ramp 1000,2000,…]\n' +
       '  [--ramp-seconds 5] [--publishers 4] [--open-every 20] [--mosquitto mqtt://127.0.0.1:1883] [--no-server] [--no-resolve]\n' +
-      '  [--no-floor] [--profile DIR]\n',
+      '  [--no-floor] [--profile DIR] [--gateway-node-args "--max-semi-space-size=2 …"]\n',
   );
   process.exit(0);
 }
@@ -345,7 +346,10 @@ async function startSite(ward: SiteConfig, profileDir: string | undefined): Prom
   );
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const gateway = startNode(['gateway/dist/src/main.js', '--config', configFile], {
-    nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    nodeArgs: [
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      ...values['gateway-node-args'].split(' ').filter((a) => a !== ''),
+    ],
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let errors = '';
