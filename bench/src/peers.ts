@@ -39,8 +39,10 @@ import {
   gatewayConfig,
   machine,
   memoryMb,
+  metricValue,
   percentile,
   root,
+  scrape,
   startNode,
   startServerAsNurse,
   stop,
@@ -195,7 +197,11 @@ class Openings {
   unmatched = 0;
   #waiting = 0;
 
+  /** Door openings sent so far, all phases. */
+  opened_ = 0;
+
   opened(sensorId: string): void {
+    this.opened_++;
     const list = this.#pending.get(sensorId);
     if (list) list.push(performance.now());
     else this.#pending.set(sensorId, [performance.now()]);
@@ -234,6 +240,8 @@ interface UnderTest {
   topicOf(sensor: Sensor): string;
   /** Processes whose CPU and memory are reported. */
   processes: Record<string, ChildProcess>;
+  /** Door alarms the system itself says it decided (Nattevakt: the gateway's counter), to tell "not decided" from "not delivered". */
+  decided?(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -302,6 +310,8 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive): Promise<UnderTe
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     topicOf: (s) => topics.sensorState(ward.site.id, s.id),
     processes: { gateway, server },
+    decided: async () =>
+      metricValue(await scrape(`http://127.0.0.1:${healthPort}/metrics`), 'nattevakt_gateway_alarms_total{rule="door-open-at-night"}'),
     async stop() {
       staff.disconnect();
       await Promise.all([stop(gateway), stop(server)]);
@@ -484,6 +494,9 @@ interface Phase {
   p99: number;
   max: number;
   sustained: boolean;
+  /** Door openings offered, and door alarms the system says it decided (when it can tell). */
+  openings: number;
+  decided: number | null;
   cpu: Record<string, number>;
   rssMb: Record<string, number>;
   latencies: number[];
@@ -499,6 +512,8 @@ async function phase(
   seconds: number,
 ): Promise<Phase> {
   openings.take();
+  const decidedBefore = (await target.decided?.().catch(() => Number.NaN)) ?? null;
+  const openedBefore = openings.opened_;
   const cpuBefore = Object.fromEntries(Object.entries(target.processes).map(([k, p]) => [k, cpuSeconds(p.pid ?? 0)]));
   const started = performance.now();
   const offered = await offer(pubs, target, traffic, openings, rate, seconds);
@@ -509,17 +524,22 @@ async function phase(
     Object.entries(target.processes).map(([k, p]) => [k, Math.round(((cpuSeconds(p.pid ?? 0) - (cpuBefore[k] ?? 0)) / elapsed) * 100)]),
   );
   const rssMb = Object.fromEntries(Object.entries(target.processes).map(([k, p]) => [k, Math.round(memoryMb(p.pid ?? 0).rss)]));
+  const decidedAfter = (await target.decided?.().catch(() => Number.NaN)) ?? null;
+  const opened = openings.opened_ - openedBefore;
   const { latencies, missing } = openings.take();
   const unacked = pubs.sent - pubs.acked - pubs.failed;
   const p99 = percentile(latencies, 99);
   const sustained =
     missing === 0 && unacked === 0 && pubs.failed === 0 && offered >= 0.95 * rate && latencies.length > 0 && p99 <= SUSTAINED_P99_MS;
+  const decided = decidedAfter === null || decidedBefore === null ? null : decidedAfter - decidedBefore;
   return {
     rate,
     offered,
     n: latencies.length,
     missing,
     unacked,
+    openings: opened,
+    decided,
     p50: percentile(latencies, 50),
     p99,
     max: latencies.at(-1) ?? Number.NaN,
@@ -564,7 +584,7 @@ async function run(system: SystemName, sensors: number): Promise<Result> {
     result.latency = latency;
     say(
       `  latency at ${RATE} msg/s: ${latency.n} alarms, p50 ${num(latency.p50, 2)} p99 ${num(latency.p99, 2)} max ${num(latency.max, 2)} ms, ` +
-        `${latency.missing} missing; CPU ${JSON.stringify(latency.cpu)} %, RSS ${JSON.stringify(latency.rssMb)} MB`,
+        `${latency.missing} missing${latency.decided === null ? '' : ` (${latency.decided} of ${latency.openings} openings decided on the gateway)`}; CPU ${JSON.stringify(latency.cpu)} %, RSS ${JSON.stringify(latency.rssMb)} MB`,
     );
     // The ramp is its own measurement: it runs whatever the latency phase showed.
     for (let rate = RAMP_FROM; rate <= RAMP_TO; rate *= 2) {
@@ -573,7 +593,7 @@ async function run(system: SystemName, sensors: number): Promise<Result> {
       result.ramp.push(step);
       say(
         `  ramp ${rate} msg/s (offered ${num(step.offered, 0)}): p50 ${num(step.p50, 2)} p99 ${num(step.p99, 2)} ms, ${step.missing} missing, ` +
-          `${step.unacked} unacknowledged, CPU ${JSON.stringify(step.cpu)} % → ${step.sustained ? 'sustained' : 'NOT sustained'}`,
+          `${step.unacked} unacknowledged, ${step.decided === null ? '' : `${step.decided} of ${step.openings} openings decided on the gateway, `}CPU ${JSON.stringify(step.cpu)} % → ${step.sustained ? 'sustained' : 'NOT sustained'}`,
       );
       if (!step.sustained) {
         result.firstNotSustained = rate;
