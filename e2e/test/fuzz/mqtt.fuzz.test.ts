@@ -22,7 +22,18 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, loginOverHttp, PASSWORD } from '../support/stack.js';
-import { CONTROL, counter, DEVICE_PASSWORD, type FuzzStack, fcOptions, fuzzWard, SITE, startFuzzStack, Z2M_DOOR } from './harness.js';
+import {
+  CONTROL,
+  counter,
+  DEVICE_PASSWORD,
+  type FuzzStack,
+  fcOptions,
+  fuzzWard,
+  OTHER_SITE,
+  SITE,
+  startFuzzStack,
+  Z2M_DOOR,
+} from './harness.js';
 
 const ward = fuzzWard();
 /** Every sensor but the control room's door is fair game. */
@@ -352,7 +363,7 @@ describe('hostile MQTT input against a real gateway', () => {
     await expect(mqtt.connectAsync(stack.mqttUrl, { username: 'door-1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
   });
 
-  it('a flooding sensor is throttled and cut off; another sensor in the same second still raises its alarm at a nurse', async () => {
+  it('a flooding sensor is throttled and cut off; another sensor in the same second still raises its alarm at a nurse, which a nurse of another site neither sees nor can act on', async () => {
     await stack.server.auth.upsertUser({ username: 'fuzz-nurse', displayName: 'Fuzz', role: 'nurse', password: PASSWORD, sites: [SITE] });
     const cookie = await loginOverHttp(stack.httpUrl, 'fuzz-nurse', PASSWORD);
     const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${stack.httpUrl}/staff`, {
@@ -384,6 +395,40 @@ describe('hostile MQTT input against a real gateway', () => {
         10_000,
       );
       expect(alarm).toMatchObject({ roomId: CONTROL.roomId, residentId: CONTROL.residentId });
+
+      // A nurse of another site neither sees this alarm nor can act on it.
+      await stack.server.auth.upsertUser({
+        username: 'other-nurse',
+        displayName: 'Other',
+        role: 'nurse',
+        password: PASSWORD,
+        sites: [OTHER_SITE],
+      });
+      const otherCookie = await loginOverHttp(stack.httpUrl, 'other-nurse', PASSWORD);
+      const other: Socket<StaffServerToClient, StaffClientToServer> = io(`${stack.httpUrl}/staff`, {
+        transports: ['websocket'],
+        forceNew: true,
+        extraHeaders: { cookie: otherCookie },
+      });
+      const seenByOther: Alarm[] = [];
+      other.on('alarm', (a) => seenByOther.push(a));
+      try {
+        await eventually('the other nurse connected', () => other.connected, 10_000);
+        for (const command of ['acknowledge', 'resolve'] as const) {
+          const result = await other.emitWithAck(command, { alarmId: alarm.id, by: 'Other', outcome: 'false-alarm' } as never);
+          expect(result.ok, `${command} by a nurse of another site`).toBe(false);
+        }
+        await control.publishAsync(topics.sensorState(SITE, CONTROL.sensorId), '{"kind":"door","open":false}', { qos: 1 });
+        await eventually('the door closing reached our nurse', () => alarms.some((a) => a.id === alarm.id && a.seq > alarm.seq), 10_000);
+        expect(
+          seenByOther.filter((a) => a.siteId === SITE),
+          'alarms of another site on her tablet',
+        ).toEqual([]);
+        const unchanged = alarms.filter((a) => a.id === alarm.id).at(-1);
+        expect(unchanged?.status, 'the alarm after her attempts').toBe('active');
+      } finally {
+        other.disconnect();
+      }
       await eventually('the flood counted as dropped or cut off', async () => (await counts()).refused > refusedBefore, 5_000);
       const reasons = (await stack.gateway.metrics.registry.getSingleMetric('nattevakt_gateway_mqtt_refused_total')?.get())?.values ?? [];
       expect(
