@@ -317,7 +317,16 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
           const query = `from=${new Date(windows[w] ?? 0).toISOString()}&to=${new Date(windows[w + 1] ?? 0).toISOString()}&limit=10000`;
           events.push(...(await read<{ events: typeof events }>(`${httpUrl}/api/sites/${SITE}/events?${query}`)).events);
         }
-        changes = (await read<{ alarms: Alarm[] }>(`${httpUrl}/api/alarms/changes?since=0`)).alarms;
+        // The changes come in pages (`more`): every alarm in its latest version.
+        const latest = new Map<string, Alarm>();
+        for (let since = 0, page = 0; page < 1000; page++) {
+          const list = await read<{ seq: number; alarms: Alarm[]; more?: boolean }>(`${httpUrl}/api/alarms/changes?since=${since}`);
+          for (const alarm of list.alarms) if ((latest.get(alarm.id)?.seq ?? 0) < alarm.seq) latest.set(alarm.id, alarm);
+          const top = Math.max(since, ...list.alarms.map((a) => a.seq));
+          if (!list.more || top === since) break;
+          since = top;
+        }
+        changes = [...latest.values()];
         const size = events.length + changes.length;
         if (size === lastSize && changes.every((a) => nurse.latest.has(a.id))) break;
         lastSize = size;
@@ -339,7 +348,8 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       duplicateEvents: storedIdx.length - storedSet.size,
       decided: decided.size,
       storedAlarms: changes.length,
-      duplicateAlarms: alarmIds.length - new Set(alarmIds).size,
+      // Two alarms for the same evidence (rule and events) would be one condition alarmed twice.
+      duplicateAlarms: changes.length - new Set(changes.map((a) => `${a.rule} ${a.sensorId ?? ''} ${a.evidence.eventIds.join(',')}`)).size,
       atNurse: nurse.latest.size,
       lostAtNurse: alarmIds.filter((id) => !nurse.latest.has(id)).length,
       longestDelayMs: Math.round(Math.max(0, ...delays)),
