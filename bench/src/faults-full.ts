@@ -138,6 +138,8 @@ interface Outcome {
   decided: number;
   storedAlarms: number;
   duplicateAlarms: number;
+  duplicatesByRule: Record<string, number>;
+  duplicateExamples: object[];
   atNurse: number;
   lostAtNurse: number;
   longestDelayMs: number;
@@ -338,6 +340,14 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
     const storedIdx = events.map((e) => indexOf.get(e.raw) ?? -1);
     const storedSet = new Set(storedIdx);
     const alarmIds = changes.map((a) => a.id);
+    // Two alarms for the same evidence (rule, sensor, events; only where there are events) are one condition alarmed twice.
+    const byEvidence = new Map<string, Alarm[]>();
+    for (const alarm of changes) {
+      if (alarm.evidence.eventIds.length === 0) continue;
+      const key = `${alarm.rule} ${alarm.sensorId ?? ''} ${alarm.residentId ?? ''} ${alarm.evidence.eventIds.join(',')}`;
+      byEvidence.set(key, [...(byEvidence.get(key) ?? []), alarm]);
+    }
+    const duplicates = [...byEvidence.values()].filter((group) => group.length > 1).flatMap((group) => group.slice(1));
     const delays = [...nurse.firstSeen].map(([id, at]) => at - (decided.get(id) ?? Number.NaN)).filter(Number.isFinite);
     return {
       scenario,
@@ -348,8 +358,19 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       duplicateEvents: storedIdx.length - storedSet.size,
       decided: decided.size,
       storedAlarms: changes.length,
-      // Two alarms for the same evidence (rule and events) would be one condition alarmed twice.
-      duplicateAlarms: changes.length - new Set(changes.map((a) => `${a.rule} ${a.sensorId ?? ''} ${a.evidence.eventIds.join(',')}`)).size,
+      duplicateAlarms: duplicates.length,
+      duplicatesByRule: Object.fromEntries(
+        [...new Set(duplicates.map((d) => d.rule))].map((rule) => [rule, duplicates.filter((d) => d.rule === rule).length]),
+      ),
+      duplicateExamples: duplicates
+        .slice(0, 3)
+        .map((d) => ({
+          rule: d.rule,
+          sensorId: d.sensorId,
+          residentId: d.residentId,
+          raisedAt: d.raisedAt,
+          eventIds: d.evidence.eventIds,
+        })),
       atNurse: nurse.latest.size,
       lostAtNurse: alarmIds.filter((id) => !nurse.latest.has(id)).length,
       longestDelayMs: Math.round(Math.max(0, ...delays)),
