@@ -136,6 +136,11 @@ export class Gateway {
     await this.#transport.start(this.#adapters.subscriptions(config.siteId), (topic, payload, done) =>
       this.#onMessage(topic, payload, done),
     );
+    // The broker keeps retained messages in memory only: after a restart the open alarms are listed
+    // again at once, not at the next change (alarms already delivered to the server bring none).
+    this.#transport
+      .publish(`${topics.alarms(config.siteId)}/active`, this.#board.json(), { qos: 1, retain: true })
+      .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'cannot publish the open alarms'));
     // The broker itself warns loudly when it accepts anonymous clients (no mqtt.devices).
 
     if (config.server !== null) {

@@ -22,7 +22,7 @@ export interface OutboxEntry {
 export class Outbox {
   readonly #db: Database.Database;
   readonly #insert: Database.Statement<[string, number]>;
-  readonly #peek: Database.Statement<[number]>;
+  readonly #peek: Database.Statement<[number, number]>;
   readonly #remove: Database.Statement<[number, number]>;
   readonly #count: Database.Statement<[]>;
   readonly #oldest: Database.Statement<[]>;
@@ -45,7 +45,7 @@ export class Outbox {
       'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL, created_at INTEGER NOT NULL)',
     );
     this.#insert = this.#db.prepare('INSERT INTO outbox (item, created_at) VALUES (?, ?)');
-    this.#peek = this.#db.prepare('SELECT seq, item FROM outbox ORDER BY seq LIMIT ?');
+    this.#peek = this.#db.prepare('SELECT seq, item FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
     this.#remove = this.#db.prepare('DELETE FROM outbox WHERE seq >= ? AND seq <= ?');
     this.#count = this.#db.prepare('SELECT COUNT(*) AS n FROM outbox');
     this.#oldest = this.#db.prepare('SELECT created_at AS t FROM outbox ORDER BY seq LIMIT 1');
@@ -83,10 +83,13 @@ export class Outbox {
     else callback();
   }
 
-  /** The oldest durable entries, in order (an open batch is committed first: nothing leaves before it is on disk). */
-  peek(limit: number): OutboxEntry[] {
+  /**
+   * The oldest durable entries after `afterSeq` (all of them by default), in order (an open batch
+   * is committed first: nothing leaves before it is on disk).
+   */
+  peek(limit: number, afterSeq = 0): OutboxEntry[] {
     this.#commitNow(true);
-    return (this.#peek.all(limit) as { seq: number; item: string }[]).map((row) => ({
+    return (this.#peek.all(afterSeq, limit) as { seq: number; item: string }[]).map((row) => ({
       seq: row.seq,
       item: JSON.parse(row.item) as OutboxItem,
     }));

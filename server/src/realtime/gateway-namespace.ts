@@ -77,8 +77,13 @@ export async function gatewayConnected(nsp: GatewayNamespace, cluster: Cluster, 
  * `/gateway`: authenticated by a per-gateway token; ingests acknowledged batches from the
  * gateway's outbox. Ingestion is idempotent by id, so a batch re-sent after a lost ack is harmless.
  */
+/** How long a gateway's batches are refused after one failed: shorter than its 2 s retry, longer than a round trip. */
+const REFUSE_AFTER_FAILURE_MS = 1_000;
+
 export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayIngestDeps): void {
   const { logger, metrics } = deps;
+  /** Per site, the tail of its batches being stored one after another. */
+  const batchQueues = new Map<string, Promise<void>>();
   nsp.use((socket, next) => {
     deps.sites.authenticateGateway((socket.handshake.auth as { token?: unknown }).token).then(
       (siteId) => {
@@ -121,11 +126,33 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
       },
     );
 
+    // A gateway keeps several batches in flight: they are stored one after another, in the order
+    // they came, also across its reconnections (one queue per site), so an alarm is never stored
+    // after the clearing that followed it. A failed batch refuses the ones already sent behind it
+    // (and for a moment after: the gateway forgets its window and resends from the oldest after 2 s).
+    let refuseUntil = 0;
     socket.on('batch', (items, ack) => {
       if (typeof ack !== 'function') return;
-      ingest(deps, siteId, items).then(ack, (error: unknown) => {
-        logger.error({ siteId, err: error }, 'batch ingestion failed');
-        ack({ ok: false, accepted: 0, rejected: [], error: 'internal error; retry' });
+      const queued = (batchQueues.get(siteId) ?? Promise.resolve()).then(async () => {
+        // Unanswerable: the gateway sends the batch again on its next connection.
+        if (socket.disconnected) return;
+        if (Date.now() < refuseUntil) {
+          ack({ ok: false, accepted: 0, rejected: [], error: 'an earlier batch failed; resend from it' });
+          return;
+        }
+        let result: BatchAck;
+        try {
+          result = await ingest(deps, siteId, items);
+        } catch (error) {
+          logger.error({ siteId, err: error }, 'batch ingestion failed');
+          result = { ok: false, accepted: 0, rejected: [], error: 'internal error; retry' };
+        }
+        if (!result.ok) refuseUntil = Date.now() + REFUSE_AFTER_FAILURE_MS;
+        ack(result);
+      });
+      batchQueues.set(siteId, queued);
+      void queued.then(() => {
+        if (batchQueues.get(siteId) === queued) batchQueues.delete(siteId);
       });
     });
     socket.on('clock', (clock) => {
