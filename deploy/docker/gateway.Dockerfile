@@ -43,6 +43,9 @@ RUN rm -rf node_modules */node_modules \
 FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
+# A capped V8 heap: ~130 MB RSS at 10,000 sensors and 2,000 msg/s instead of ~330 MB, same latency
+# (bench/README.md, "Decision latency"; issue 3 asks < 200 MB). `docker run -e NODE_OPTIONS=...` for a larger site.
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=2"
 COPY --from=prod-deps /out/app /app
 COPY --from=prod-deps --chown=65532:65532 /out/var/lib/nattevakt-gateway /var/lib/nattevakt-gateway
 USER 65532:65532
