@@ -362,15 +362,13 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       duplicatesByRule: Object.fromEntries(
         [...new Set(duplicates.map((d) => d.rule))].map((rule) => [rule, duplicates.filter((d) => d.rule === rule).length]),
       ),
-      duplicateExamples: duplicates
-        .slice(0, 3)
-        .map((d) => ({
-          rule: d.rule,
-          sensorId: d.sensorId,
-          residentId: d.residentId,
-          raisedAt: d.raisedAt,
-          eventIds: d.evidence.eventIds,
-        })),
+      duplicateExamples: duplicates.slice(0, 3).map((d) => ({
+        rule: d.rule,
+        sensorId: d.sensorId,
+        residentId: d.residentId,
+        raisedAt: d.raisedAt,
+        eventIds: d.evidence.eventIds,
+      })),
       atNurse: nurse.latest.size,
       lostAtNurse: alarmIds.filter((id) => !nurse.latest.has(id)).length,
       longestDelayMs: Math.round(Math.max(0, ...delays)),
