@@ -77,6 +77,7 @@ function stats(values: number[]): LatencyStats {
 }
 
 type ReceiptRow = { alarm_id: string; device: string; seq: number | null; delivered_at: string | null; displayed_at: string | null };
+const RECEIPT_COLUMNS = ['alarm_id', 'device', 'seq', 'delivered_at', 'displayed_at'] as const;
 const toReceipt = (row: ReceiptRow): DeliveryReceipt => ({
   alarmId: row.alarm_id,
   device: row.device,
@@ -248,7 +249,7 @@ export class AlarmDeliveryService {
    * Group commit: every tablet of a ward confirms each alarm version at about the same moment (500
    * tablets, 500 receipts), and one database round trip per receipt would queue the next alarm
    * behind them. Receipts that arrive while a batch is written wait and go together in the next:
-   * one look-up of their alarms, one upsert per run of the same kind (in arrival order), one read.
+   * one look-up of their alarms, one upsert per run of the same kind (in arrival order) that returns the stored rows.
    */
   #enqueue(receipt: Omit<PendingReceipt, 'at' | 'allowed' | 'done' | 'failed'>, allowed: SiteCheck): Promise<ReceiptResult> {
     return new Promise((done, failed) => {
@@ -285,22 +286,17 @@ export class AlarmDeliveryService {
     }
     if (accepted.length === 0) return;
     // Runs of one kind in arrival order, so a read receipt before a delivery keeps its earlier time.
+    // Each upsert returns the rows as they are after it (RETURNING): the last run's row is the answer.
+    const stored = new Map<string, ReceiptRow>();
     let run: PendingReceipt[] = [];
     for (const receipt of accepted) {
       if (run.length > 0 && run[0]?.kind !== receipt.kind) {
-        await this.#upsert(run);
+        for (const row of await this.#upsert(run)) stored.set(receiptKey(row.alarm_id, row.device), row);
         run = [];
       }
       run.push(receipt);
     }
-    await this.#upsert(run);
-    const rows = await this.db
-      .selectFrom('alarm_delivery')
-      .selectAll()
-      .where('alarm_id', 'in', [...new Set(accepted.map((r) => r.alarmId))])
-      .where('device', 'in', [...new Set(accepted.map((r) => r.device))])
-      .execute();
-    const stored = new Map(rows.map((row) => [receiptKey(row.alarm_id, row.device), row]));
+    for (const row of await this.#upsert(run)) stored.set(receiptKey(row.alarm_id, row.device), row);
     for (const receipt of accepted) {
       const row = stored.get(receiptKey(receipt.alarmId, receipt.device));
       if (row === undefined) receipt.failed(new Error(`receipt for alarm ${receipt.alarmId} on ${receipt.device} not stored`));
@@ -309,9 +305,9 @@ export class AlarmDeliveryService {
   }
 
   /** One statement for receipts of one kind; several of one device and alarm fold into one row first (the earliest time, the highest seq). */
-  async #upsert(run: PendingReceipt[]): Promise<void> {
+  async #upsert(run: PendingReceipt[]): Promise<ReceiptRow[]> {
     const kind = run[0]?.kind;
-    if (kind === undefined) return;
+    if (kind === undefined) return [];
     const rows = new Map<
       string,
       { alarm_id: string; device: string; seq: number | null; delivered_at: string; displayed_at: string | null }
@@ -331,7 +327,7 @@ export class AlarmDeliveryService {
     }
     const insert = this.db.insertInto('alarm_delivery').values([...rows.values()]);
     if (kind === 'delivered') {
-      await insert
+      return await insert
         .onConflict((oc) =>
           oc.columns(['alarm_id', 'device']).doUpdateSet((eb) => ({
             delivered_at: eb.fn.coalesce('alarm_delivery.delivered_at', 'excluded.delivered_at'),
@@ -343,16 +339,17 @@ export class AlarmDeliveryService {
               .end(),
           })),
         )
+        .returning(RECEIPT_COLUMNS)
         .execute();
-      return;
     }
-    await insert
+    return await insert
       .onConflict((oc) =>
         oc.columns(['alarm_id', 'device']).doUpdateSet((eb) => ({
           delivered_at: eb.fn.coalesce('alarm_delivery.delivered_at', 'excluded.delivered_at'),
           displayed_at: eb.fn.coalesce('alarm_delivery.displayed_at', 'excluded.displayed_at'),
         })),
       )
+      .returning(RECEIPT_COLUMNS)
       .execute();
   }
 }
