@@ -11,11 +11,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import { buildApp } from '@nattevakt/server/app';
-import { machine } from './processes.js';
+import { machine, percentile } from './processes.js';
 
 const usage = `Usage: node bench/dist/src/night-summaries.js [options]
 
@@ -26,6 +27,9 @@ const usage = `Usage: node bench/dist/src/night-summaries.js [options]
 Measures: one site-night summarised for every resident (read of the site's events, one pass,
 one transaction), the retention job over every recorded night (summaries, then delete), and a
 what-if replay of one resident's last N nights under a proposed plan over HTTP (app.inject).
+While the site-night and the retention job run: the event loop's longest stalls (monitorEventLoopDelay,
+1 ms resolution: max and p99) and the latency of a small database query issued every 5 ms, as the
+alarm path's queries would be (on SQLite they share the one connection with the summaries' transactions).
 `;
 
 const { values } = parseArgs({
@@ -55,6 +59,50 @@ const oslo = (iso: string) => Date.parse(`${iso}+01:00`);
 const now = oslo('2026-11-25T09:00:00');
 const dir = mkdtempSync(join(tmpdir(), 'nattevakt-bench-nights-'));
 const server = await buildApp({ dataDir: dir, clock: { now: () => now }, retention: { intervalMs: 0, rawEventDays: 30 } });
+
+const tenth = (x: number) => Math.round(x * 10) / 10;
+const ms = (ns: number) => tenth(ns / 1e6);
+
+/**
+ * Runs `work` while watching what else gets to run: the event loop's stalls (what an alarm arriving
+ * meanwhile waits before it is even read) and a small query every 5 ms (what it waits to be stored).
+ */
+async function watchingTheLoop<T>(work: () => Promise<T>) {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  const probes: number[] = [];
+  let done = false;
+  const probing = (async () => {
+    while (!done) {
+      const t = performance.now();
+      await server.nights.list('bench', 'res-0', '2000-01-01', '2000-01-01');
+      probes.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  loop.enable();
+  try {
+    return [
+      await work(),
+      {
+        loopStallMaxMs: ms(loop.max),
+        loopStallP99Ms: ms(loop.percentile(99)),
+        probeQueries: probes.length,
+        probeMaxMs: tenth(Math.max(0, ...probes)),
+        probeP99Ms: tenth(
+          percentile(
+            probes.sort((a, b) => a - b),
+            99,
+          ),
+        ),
+      },
+    ] as const;
+  } finally {
+    loop.disable();
+    done = true;
+    await probing;
+  }
+}
+
 try {
   const plan = {
     armed: true,
@@ -103,14 +151,14 @@ try {
   log(`${written} events written in ${Math.round(performance.now() - writeStart)} ms`);
 
   let t0 = performance.now();
-  const summaries = await server.nights.summariseSiteNight('bench', '2026-11-24');
+  const [summaries, oneNightLoop] = await watchingTheLoop(() => server.nights.summariseSiteNight('bench', '2026-11-24'));
   const oneNightMs = Math.round(performance.now() - t0);
-  log(`one site-night: ${summaries.length} residents in ${oneNightMs} ms`);
+  log(`one site-night: ${summaries.length} residents in ${oneNightMs} ms; ${JSON.stringify(oneNightLoop)}`);
 
   t0 = performance.now();
-  const run = await server.retention.run();
+  const [run, retentionLoop] = await watchingTheLoop(() => server.retention.run());
   const retentionMs = Math.round(performance.now() - t0);
-  log(`retention run: ${run.summarised} site-nights summarised in ${retentionMs} ms`);
+  log(`retention run: ${run.summarised} site-nights summarised in ${retentionMs} ms; ${JSON.stringify(retentionLoop)}`);
 
   await server.auth.upsertUser({
     username: 'lead',
@@ -147,7 +195,8 @@ try {
         nights: NIGHTS,
         events: written,
         oneSiteNightMs: oneNightMs,
-        retention: { siteNights: run.summarised, ms: retentionMs },
+        oneSiteNightLoop: oneNightLoop,
+        retention: { siteNights: run.summarised, ms: retentionMs, ...retentionLoop },
         whatIf: { ms: whatIfMs, current: totals.current.total, proposed: totals.proposed.total },
       },
       null,
