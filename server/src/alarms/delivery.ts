@@ -92,6 +92,14 @@ const anySite: SiteCheck = () => true;
 
 /** Receipts written in one go at most (5 parameters each, well under every engine's limit). */
 const MAX_RECEIPTS_PER_BATCH = 1000;
+/**
+ * How long the first receipt of a batch waits for others. 500 tablets answer one alarm version over
+ * 10–20 ms (the broadcast itself takes that long to leave); written per event-loop turn that is dozens
+ * of small commits, each with its fsync on the event loop, in front of the next alarm.
+ */
+const RECEIPT_WINDOW_MS = 10;
+/** Alarm id → site, for the site check of receipts (an alarm never changes site); emptied when full. */
+const MAX_SITES_REMEMBERED = 10_000;
 const receiptKey = (alarmId: string, device: string) => `${alarmId}\u0000${device}`;
 
 interface PendingReceipt {
@@ -115,6 +123,7 @@ export class AlarmDeliveryService {
   readonly #clock: Clock;
   readonly #queue: PendingReceipt[] = [];
   #writing: Promise<void> | undefined;
+  readonly #siteOf = new Map<string, string>();
 
   constructor(
     private readonly db: RelationalDb,
@@ -248,8 +257,9 @@ export class AlarmDeliveryService {
   /**
    * Group commit: every tablet of a ward confirms each alarm version at about the same moment (500
    * tablets, 500 receipts), and one database round trip per receipt would queue the next alarm
-   * behind them. Receipts that arrive while a batch is written wait and go together in the next:
-   * one look-up of their alarms, one upsert per run of the same kind (in arrival order) that returns the stored rows.
+   * behind them. Receipts that arrive within RECEIPT_WINDOW_MS of the first, or while a batch is
+   * written, go together: one look-up of the alarms not seen before, and one transaction with one
+   * upsert per run of the same kind (in arrival order) that returns the stored rows.
    */
   #enqueue(receipt: Omit<PendingReceipt, 'at' | 'allowed' | 'done' | 'failed'>, allowed: SiteCheck): Promise<ReceiptResult> {
     return new Promise((done, failed) => {
@@ -259,8 +269,8 @@ export class AlarmDeliveryService {
   }
 
   async #drain(): Promise<void> {
-    // The receipts read from the network in the same turn of the event loop join the first batch.
-    await new Promise((resolve) => setImmediate(resolve));
+    // The receipts that come within the window join the first batch.
+    await new Promise((resolve) => setTimeout(resolve, RECEIPT_WINDOW_MS));
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_RECEIPTS_PER_BATCH);
       try {
@@ -273,13 +283,15 @@ export class AlarmDeliveryService {
   }
 
   async #write(batch: PendingReceipt[]): Promise<void> {
-    const ids = [...new Set(batch.map((r) => r.alarmId))];
-    const sites = new Map(
-      (await this.db.selectFrom('alarms').select(['id', 'site_id']).where('id', 'in', ids).execute()).map((a) => [a.id, a.site_id]),
-    );
+    const unknown = [...new Set(batch.map((r) => r.alarmId))].filter((id) => !this.#siteOf.has(id));
+    if (unknown.length > 0) {
+      const found = await this.db.selectFrom('alarms').select(['id', 'site_id']).where('id', 'in', unknown).execute();
+      if (this.#siteOf.size + found.length > MAX_SITES_REMEMBERED) this.#siteOf.clear();
+      for (const alarm of found) this.#siteOf.set(alarm.id, alarm.site_id);
+    }
     const accepted: PendingReceipt[] = [];
     for (const receipt of batch) {
-      const site = sites.get(receipt.alarmId);
+      const site = this.#siteOf.get(receipt.alarmId);
       if (site === undefined) receipt.done({ ok: false, error: 'not-found' });
       else if (!receipt.allowed(site)) receipt.done({ ok: false, error: 'forbidden' });
       else accepted.push(receipt);
@@ -287,16 +299,19 @@ export class AlarmDeliveryService {
     if (accepted.length === 0) return;
     // Runs of one kind in arrival order, so a read receipt before a delivery keeps its earlier time.
     // Each upsert returns the rows as they are after it (RETURNING): the last run's row is the answer.
+    // One transaction: one commit (and one fsync) for the whole batch.
     const stored = new Map<string, ReceiptRow>();
-    let run: PendingReceipt[] = [];
-    for (const receipt of accepted) {
-      if (run.length > 0 && run[0]?.kind !== receipt.kind) {
-        for (const row of await this.#upsert(run)) stored.set(receiptKey(row.alarm_id, row.device), row);
-        run = [];
+    await this.db.transaction().execute(async (trx) => {
+      let run: PendingReceipt[] = [];
+      for (const receipt of accepted) {
+        if (run.length > 0 && run[0]?.kind !== receipt.kind) {
+          for (const row of await this.#upsert(trx, run)) stored.set(receiptKey(row.alarm_id, row.device), row);
+          run = [];
+        }
+        run.push(receipt);
       }
-      run.push(receipt);
-    }
-    for (const row of await this.#upsert(run)) stored.set(receiptKey(row.alarm_id, row.device), row);
+      for (const row of await this.#upsert(trx, run)) stored.set(receiptKey(row.alarm_id, row.device), row);
+    });
     for (const receipt of accepted) {
       const row = stored.get(receiptKey(receipt.alarmId, receipt.device));
       if (row === undefined) receipt.failed(new Error(`receipt for alarm ${receipt.alarmId} on ${receipt.device} not stored`));
@@ -305,7 +320,7 @@ export class AlarmDeliveryService {
   }
 
   /** One statement for receipts of one kind; several of one device and alarm fold into one row first (the earliest time, the highest seq). */
-  async #upsert(run: PendingReceipt[]): Promise<ReceiptRow[]> {
+  async #upsert(db: RelationalDb, run: PendingReceipt[]): Promise<ReceiptRow[]> {
     const kind = run[0]?.kind;
     if (kind === undefined) return [];
     const rows = new Map<
@@ -325,7 +340,7 @@ export class AlarmDeliveryService {
         });
       else if (r.seq !== null && (seen.seq === null || r.seq > seen.seq)) seen.seq = r.seq;
     }
-    const insert = this.db.insertInto('alarm_delivery').values([...rows.values()]);
+    const insert = db.insertInto('alarm_delivery').values([...rows.values()]);
     if (kind === 'delivered') {
       return await insert
         .onConflict((oc) =>

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import type { RelationalSchema } from './schema.js';
@@ -39,7 +39,38 @@ export function connectRelationalStore<T = RelationalSchema>(target: string): Ky
   const sqlite = new Database(target);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<T>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<T>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+}
+
+/** Prepared statements kept for reuse; the least recently used goes when there are more. */
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Kysely's SQLite driver prepares every query it sends afresh, and the server sends the same few
+ * hundred statements over and over (an alarm's insert, a receipt batch's upsert): preparing cost
+ * more CPU than running them. Statements are only ever run to completion (`all`/`run`; nothing
+ * here streams), so one prepared statement can serve every caller in turn.
+ */
+export function withStatementCache(db: Database.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement !== undefined) {
+        // Most recently used last, so the first key is the one to drop.
+        cache.delete(text);
+      } else {
+        statement = db.prepare(text);
+        if (cache.size >= size) {
+          const oldest = cache.keys().next();
+          if (!oldest.done) cache.delete(oldest.value);
+        }
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 /** Opens the relational store (see `connectRelationalStore`) and migrates it to the latest schema. */
