@@ -47,6 +47,8 @@ from anything else on the machine falls on both alike.
   --no-receipts    the nurses do not answer; by default each sends a delivery receipt for every
                    alarm version it gets, as the web app does (to the bare server too, which only acks)
   --profile DIR    run both servers with node --cpu-prof into DIR and print where their CPU went
+  --server-node-args "…"  V8/Node flags for the Nattevakt server only (e.g. the image's NODE_OPTIONS);
+                   the floor always runs with Node's defaults
   --help           this text
 `;
 
@@ -59,6 +61,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '20' },
     'gap-ms': { type: 'string', default: '20' },
     receipts: { type: 'boolean', default: true },
+    'server-node-args': { type: 'string', default: '' },
     profile: { type: 'string' },
     help: { type: 'boolean', default: false },
     'floor-server': { type: 'boolean', default: false },
@@ -404,7 +407,8 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
     log('starting the server and the bare Socket.IO server …');
-    const server = await startServer({ dir, wardFile, token, nodeArgs: profileArgs('server') });
+    const serverNodeArgs = values['server-node-args'].split(/\s+/).filter(Boolean);
+    const server = await startServer({ dir, wardFile, token, nodeArgs: [...serverNodeArgs, ...profileArgs('server')] });
     children.push(server.child);
     const floor = await startFloor(profileArgs('floor'));
     children.push(floor.child);
@@ -466,6 +470,7 @@ async function main(): Promise<void> {
       load_average_at_end: loadavg().map((l) => Number(l.toFixed(2))),
       clients,
       alarms_per_server: rounds,
+      server_node_args: values['server-node-args'] || null,
       receipts: values.receipts,
       fanout_gateway_batch_to_nurse: fanout,
       floor_bare_socketio_broadcast: bareStats,

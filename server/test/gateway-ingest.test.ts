@@ -1,13 +1,17 @@
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AlarmDecision } from '@nattevakt/protocol/alarm';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import type { BatchAck, GatewayClientToServer, GatewayServerToClient, OutboxItem } from '@nattevakt/protocol/socket-events';
+import type { RoomState } from '@nattevakt/protocol/ward';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type NattevaktServer } from '../src/app.js';
 import { engines } from './support/databases.js';
-import { get } from './support/login.js';
+import { get, loginAs } from './support/login.js';
 
 const TOKEN = 'gateway-token-for-tests-0001';
 const site: SiteConfig = {
@@ -58,11 +62,13 @@ const decision: AlarmDecision = {
 
 describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
   let server: NattevaktServer;
+  let options: Awaited<ReturnType<typeof engine.store>>;
   let url: string;
   const sockets: Socket[] = [];
 
   beforeEach(async () => {
-    server = await buildApp(await engine.store());
+    options = await engine.store();
+    server = await buildApp(options);
     await server.sites.save(site);
     await server.sites.setGatewayToken('demo', TOKEN);
     await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -133,6 +139,51 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     expect(ack.rejected[1]?.error).toContain('authenticated for demo');
     const room = await server.ward.room('demo', 'room-1');
     expect(room?.bed).toEqual({ occupied: true, since: '2026-11-25T02:06:00.000Z' });
+  });
+
+  it('applies a batch of one sensor in order, tells the room once with its state after the batch, and keeps it over a restart', async () => {
+    // On a database that outlives the app (not the in-memory SQLite of the other tests).
+    await server.app.close();
+    options = await engine.store(mkdtempSync(join(tmpdir(), 'nattevakt-ward-')));
+    server = await buildApp(options);
+    await server.sites.save(site);
+    await server.sites.setGatewayToken('demo', TOKEN);
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+    const cookie = await loginAs(server, { username: 'nurse-rooms', displayName: 'Kari' });
+    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+    sockets.push(staff);
+    const told: RoomState[] = [];
+    staff.on('room', (room: RoomState) => told.push(room));
+    await new Promise<void>((resolve, reject) => {
+      staff.once('connect', () => resolve());
+      staff.once('connect_error', reject);
+    });
+    const { socket } = await connectGateway(TOKEN);
+    const ack: BatchAck = await socket.emitWithAck('batch', [
+      { type: 'event', event: event('b1', true, '2026-11-25T02:00:00.000Z') },
+      { type: 'event', event: event('b2', false, '2026-11-25T02:00:05.000Z') },
+      { type: 'event', event: event('b3', true, '2026-11-25T02:00:10.000Z') },
+      // Older than what the batch already told (an outbox replay): ignored.
+      { type: 'event', event: event('b4', false, '2026-11-25T01:59:00.000Z') },
+      // The same state again: "since" stays at the change.
+      { type: 'event', event: event('b5', true, '2026-11-25T02:00:20.000Z') },
+    ]);
+    expect(ack).toEqual({ ok: true, accepted: 5, rejected: [] });
+    const after = { occupied: true, since: '2026-11-25T02:00:10.000Z' };
+    expect((await server.ward.room('demo', 'room-1'))?.bed).toEqual(after);
+    // The room is told once for the batch (its state after all of it); a second batch tells it again.
+    await socket.emitWithAck('batch', [{ type: 'event', event: event('b6', false, '2026-11-25T02:01:00.000Z') }]);
+    for (let waited = 0; told.length < 2 && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(told.map((room) => room.bed)).toEqual([after, { occupied: false, since: '2026-11-25T02:01:00.000Z' }]);
+
+    // What was written is what a restarted server shows.
+    for (const s of sockets.splice(0)) s.disconnect();
+    await server.app.close();
+    server = await buildApp(options);
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    expect((await server.ward.room('demo', 'room-1'))?.bed).toEqual({ occupied: false, since: '2026-11-25T02:01:00.000Z' });
+    expect((await server.ward.room('demo', 'room-1'))?.sensors[0]?.lastSeen).toBe('2026-11-25T02:01:00.000Z');
   });
 
   it('answers a batch that is not an array with an error instead of crashing', async () => {

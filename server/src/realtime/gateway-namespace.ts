@@ -204,15 +204,14 @@ export async function ingest(deps: GatewayIngestDeps, siteId: string, items: unk
     const written = await deps.timeSeries.write(events);
     deps.metrics.duplicates.inc(events.length - written);
     deps.onEvents?.(events);
+    // The rooms' live state: the batch's sensor states in one write, each changed room told once.
+    for (const room of await deps.ward.applyMany(events)) tellStaff(deps, 'room', room);
   }
   for (const item of valid) {
     deps.metrics.ingested.inc({ type: item.type });
     switch (item.type) {
-      case 'event': {
-        const room = await deps.ward.apply(item.event);
-        if (room) tellStaff(deps, 'room', room);
+      case 'event':
         break;
-      }
       case 'alarm': {
         const alarm = await deps.alarms.raise(item.alarm, siteId);
         if (alarm) deps.metrics.gatewayLatency.observe(Math.max(0, Date.parse(alarm.receivedAt) - Date.parse(alarm.decidedAt)) / 1000);
