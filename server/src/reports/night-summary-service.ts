@@ -14,9 +14,25 @@ const HOUR = 3_600_000;
 const LOOKBACK_MS = 24 * HOUR;
 /** Read for every sensor: native sensors repeat their state at least every 10 minutes. */
 const SHORT_LOOKBACK_MS = HOUR;
+/** The most events read at once: more than this at one millisecond cannot be paged past by time. */
 const PAGE = 10_000;
+/**
+ * Events read per page otherwise. A page is synchronous work on SQLite (a 10,000-event page took
+ * 60–200 ms on a busy 2-core machine, most of it turning rows into events), and nothing else runs meanwhile.
+ */
+const READ_PAGE = 2_500;
 /** An event this much older than now may belong to a night already summarised. */
 const LATE_AFTER_MS = 30 * 60_000;
+/** Residents summarised between two turns of the event loop (a 2,000-resident night is about a second of luxon). */
+const RESIDENTS_PER_TURN = 25;
+/**
+ * Residents' summaries stored per transaction. On SQLite every other query waits for the one
+ * connection while a transaction is open: the alarm path then waits for a chunk, not a site's night.
+ */
+const RESIDENTS_PER_TRANSACTION = 100;
+
+/** Lets the event loop serve what is waiting (an alarm, a nurse's resolve) before more summary work. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Every event of a site in [from, to), paged through the port's limit. */
 export async function allEvents(
@@ -29,8 +45,9 @@ export async function allEvents(
   const out: SensorEvent[] = [];
   const seen = new Set<string>();
   let start = from;
+  let limit = READ_PAGE;
   for (;;) {
-    const page = await store.range(siteId, start, to, PAGE, options);
+    const page = await store.range(siteId, start, to, limit, options);
     let added = 0;
     for (const e of page)
       if (!seen.has(e.id)) {
@@ -38,12 +55,21 @@ export async function allEvents(
         out.push(e);
         added++;
       }
-    if (page.length < PAGE) break;
+    if (page.length < limit) break;
     const last = Date.parse((page.at(-1) as SensorEvent).time);
-    // A full page of one millisecond cannot be paged past by time: refuse rather than loop.
-    if (added === 0 || last === start.getTime())
+    if (added === 0 || last === start.getTime()) {
+      // A full page of one millisecond cannot be paged past by time: read it again in a page as
+      // large as the port allows, and if that is still one millisecond, refuse rather than loop.
+      if (limit < PAGE) {
+        limit = PAGE;
+        continue;
+      }
       throw new Error(`more than ${PAGE} events of site ${siteId} at ${new Date(last).toISOString()}`);
+    }
+    limit = READ_PAGE;
     start = new Date(last);
+    // Let waiting work (an alarm, a nurse's resolve) run between pages.
+    await turn();
   }
   return out;
 }
@@ -57,6 +83,48 @@ export function sensorsOf(config: SiteConfig, resident: Resident): { bed: Set<st
     if (mine) (s.kind === 'bed' ? bed : door).add(s.id);
   }
   return { bed, door };
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [item]);
+    else list.push(item);
+  }
+  return out;
+}
+
+/** `sensorsOf` for every resident at once, in one pass over the sensors: the same sets, in the same order. */
+export function sensorsOfEach(config: SiteConfig): Map<Resident, { bed: Set<string>; door: Set<string> }> {
+  const out = new Map(config.residents.map((r) => [r, { bed: new Set<string>(), door: new Set<string>() }]));
+  const byId = groupBy(config.residents, (r) => r.id);
+  const byRoom = groupBy(config.residents, (r) => r.roomId);
+  for (const s of config.sensors) {
+    const owners = s.residentId === undefined ? byRoom.get(s.roomId) : byId.get(s.residentId);
+    for (const r of owners ?? []) {
+      const sets = out.get(r) as { bed: Set<string>; door: Set<string> };
+      (s.kind === 'bed' ? sets.bed : sets.door).add(s.id);
+    }
+  }
+  return out;
+}
+
+/** Every resident's night window, computed once per distinct local window (luxon is the costly part). */
+function windowsOf(config: SiteConfig, night: string): Map<string, { start: number; end: number }> {
+  const byLocal = new Map<string, { start: number; end: number }>();
+  return new Map(
+    config.residents.map((r) => {
+      const key = `${r.plan.nightWindow.start}-${r.plan.nightWindow.end}`;
+      let window = byLocal.get(key);
+      if (window === undefined) {
+        window = nightWindowOf(night, r.plan.nightWindow, config.site.timezone);
+        byLocal.set(key, window);
+      }
+      return [r.id, window];
+    }),
+  );
 }
 
 type AlarmRow = {
@@ -97,6 +165,8 @@ export function toNightAlarm(row: AlarmRow): NightAlarm {
 export class NightSummaryService {
   /** How long raw events are kept (set by the retention job): older nights are never summarised again. */
   rawEventDays = 30;
+  /** Site-night summaries under way (key: site, night), each told when late events for its night come in. */
+  readonly #summarising = new Map<string, Set<{ late: boolean }>>();
 
   constructor(
     private readonly db: RelationalDb,
@@ -144,13 +214,32 @@ export class NightSummaryService {
   /**
    * Computes and stores the summaries of every resident of a site for one night (up to now when
    * the night is still under way). Returns them; none when the site had neither events nor alarms.
+   * A large site's night is seconds of work: it yields to the event loop every few residents and
+   * stores the summaries in short transactions, so the alarm path is never held for long.
    */
   async summariseSiteNight(siteId: string, night: string): Promise<NightSummary[]> {
+    const key = `${siteId}\n${night}`;
+    const run = { late: false, marked: false };
+    const running = this.#summarising.get(key) ?? new Set();
+    running.add(run);
+    this.#summarising.set(key, running);
+    try {
+      const summaries = await this.#summarise(siteId, night, run);
+      // Late events may have come in (and found no marker to clear) after the read and before the marker was committed.
+      if (run.marked && run.late) await this.#clearRuns(siteId, [night]);
+      return summaries;
+    } finally {
+      running.delete(run);
+      if (running.size === 0) this.#summarising.delete(key);
+    }
+  }
+
+  async #summarise(siteId: string, night: string, run: { late: boolean; marked: boolean }): Promise<NightSummary[]> {
     const config = this.sites.get(siteId);
     if (config === undefined) throw new Error(`no site "${siteId}"`);
     const zone = config.site.timezone;
     const now = this.clock.now();
-    const windows = new Map(config.residents.map((r) => [r.id, nightWindowOf(night, r.plan.nightWindow, zone)]));
+    const windows = windowsOf(config, night);
     const span = nightSpan(night, zone);
     const first = Math.min(span.start, ...[...windows.values()].map((w) => w.start));
     const to = Math.max(span.end, ...[...windows.values()].map((w) => w.end));
@@ -158,14 +247,22 @@ export class NightSummaryService {
     const events = await allEvents(this.timeSeries, siteId, new Date(first - SHORT_LOOKBACK_MS), new Date(Math.min(to, now + 1)));
     const alarms = await this.alarmRows(siteId, first, to);
     const inNight = events.some((e) => Date.parse(e.time) >= span.start);
+    // The night is done only when all its events were read: late ones that came in meanwhile send it back.
+    const markRun = async (residents: number, db?: RelationalDb) => {
+      if (run.late) return;
+      await this.#markRun(siteId, night, residents, now, db);
+      run.marked = true;
+    };
     if (!inNight && alarms.length === 0) {
       // Nothing ran on this site that night (not installed yet, or the server was down): nothing to keep.
-      if (now >= Math.max(...[...windows.values()].map((w) => w.end))) await this.#markRun(siteId, night, 0, now);
+      if (now >= Math.max(...[...windows.values()].map((w) => w.end))) await markRun(0);
       return [];
     }
     // One pass over the site's events: each sensor's bed or door readings, oldest first.
     const bySensor = new Map<string, Reading[]>();
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0 && i % READ_PAGE === 0) await turn();
+      const e = events[i] as SensorEvent;
       const value = e.sensorKind === 'bed' ? e.occupied : e.open;
       if (value === undefined) continue;
       const list = bySensor.get(e.sensorId);
@@ -173,12 +270,14 @@ export class NightSummaryService {
       if (list === undefined) bySensor.set(e.sensorId, [reading]);
       else list.push(reading);
     }
+    const sensorsOfResident = sensorsOfEach(config);
     // A bed mat silent since before the short look back (it reports only on change): its last state from the day before.
     const quiet = config.residents.flatMap((r) => {
       const start = (windows.get(r.id) as { start: number }).start;
-      return [...sensorsOf(config, r).bed].filter((id) => !((bySensor.get(id)?.[0]?.time ?? start) < start));
+      return [...(sensorsOfResident.get(r) as { bed: Set<string> }).bed].filter((id) => !((bySensor.get(id)?.[0]?.time ?? start) < start));
     });
     for (let i = 0; i < quiet.length; i += 100) {
+      if (i > 0) await turn();
       const sensors = quiet.slice(i, i + 100);
       const earlier = await allEvents(this.timeSeries, siteId, new Date(first - LOOKBACK_MS), new Date(first - SHORT_LOOKBACK_MS), {
         sensors,
@@ -190,10 +289,12 @@ export class NightSummaryService {
         bySensor.set(e.sensorId, [{ time: Date.parse(e.time), value: e.occupied }, ...(bySensor.get(e.sensorId) ?? [])]);
       }
     }
+    const alarmsOf = groupBy(alarms, (a) => a.resident_id ?? '');
     const summaries: NightSummary[] = [];
     for (const resident of config.residents) {
+      if (summaries.length > 0 && summaries.length % RESIDENTS_PER_TURN === 0) await turn();
       const window = windows.get(resident.id) as { start: number; end: number };
-      const sensors = sensorsOf(config, resident);
+      const sensors = sensorsOfResident.get(resident) as { bed: Set<string>; door: Set<string> };
       const readings = (ids: Set<string>): Reading[] | null => {
         if (ids.size === 0) return null;
         const lists = [...ids].map((id) => bySensor.get(id) ?? []);
@@ -209,18 +310,26 @@ export class NightSummaryService {
         graceMs: (resident.plan.bedGraceSeconds ?? PLAN_DEFAULTS.bedGraceSeconds) * 1000,
         bed: readings(sensors.bed),
         door: readings(sensors.door),
-        alarms: alarms
-          .filter((a) => a.resident_id === resident.id && Date.parse(a.raised_at) >= window.start && Date.parse(a.raised_at) < window.end)
+        alarms: (alarmsOf.get(resident.id) ?? [])
+          .filter((a) => Date.parse(a.raised_at) >= window.start && Date.parse(a.raised_at) < window.end)
           .map(toNightAlarm),
         now,
       });
       summaries.push(summary);
     }
-    // One transaction for the site's night: all residents' summaries and the run marker, or none.
-    await this.db.transaction().execute(async (trx) => {
-      for (const summary of summaries) await this.#store(summary, trx);
-      if (summaries.every((s) => s.complete)) await this.#markRun(siteId, night, summaries.length, now, trx);
-    });
+    // Short transactions, each an upsert of its residents' summaries: a crash between two leaves the
+    // night without its run marker, so it is summarised again (the same rows overwritten) next time.
+    // The marker goes with the last chunk, and only when every summary is complete.
+    const complete = summaries.every((s) => s.complete);
+    for (let i = 0; i === 0 || i < summaries.length; i += RESIDENTS_PER_TRANSACTION) {
+      if (i > 0) await turn();
+      const chunk = summaries.slice(i, i + RESIDENTS_PER_TRANSACTION);
+      const last = i + RESIDENTS_PER_TRANSACTION >= summaries.length;
+      await this.db.transaction().execute(async (trx) => {
+        for (const summary of chunk) await this.#store(summary, trx);
+        if (last && complete) await markRun(summaries.length, trx);
+      });
+    }
     this.logger.info({ siteId, night, residents: summaries.length, events: events.length }, 'night summarised');
     return summaries;
   }
@@ -247,11 +356,8 @@ export class NightSummaryService {
         if (runs.has(night)) continue;
         // A backlog of nights on a large site is seconds of work: between site-nights the event loop
         // serves the alarm path first, so a night summary never holds an alarm back by more than one night's work.
-        await new Promise((resolve) => setImmediate(resolve));
-        const lastEnd = Math.max(
-          nightSpan(night, zone).start,
-          ...config.residents.map((r) => nightWindowOf(night, r.plan.nightWindow, zone).end),
-        );
+        await turn();
+        const lastEnd = Math.max(nightSpan(night, zone).start, ...[...windowsOf(config, night).values()].map((w) => w.end));
         if (lastEnd + settleMs > now) continue;
         try {
           if ((await this.summariseSiteNight(siteId, night)).length > 0) done++;
@@ -299,15 +405,23 @@ export class NightSummaryService {
       nights.add(night);
       late.set(e.siteId, nights);
     }
+    // A summary of such a night under way has read its events already: it must not mark the night done.
+    for (const [siteId, nights] of late)
+      for (const night of nights) for (const run of this.#summarising.get(`${siteId}\n${night}`) ?? []) run.late = true;
     for (const [siteId, nights] of late) {
-      const cleared = await this.db
-        .deleteFrom('night_summary_runs')
-        .where('site_id', '=', siteId)
-        .where('night', 'in', [...nights])
-        .executeTakeFirst();
-      if (Number(cleared.numDeletedRows) > 0)
+      if ((await this.#clearRuns(siteId, [...nights])) > 0)
         this.logger.info({ siteId, nights: [...nights] }, 'late events: nights will be summarised again');
     }
+  }
+
+  /** Deletes the run markers of these nights, so the job summarises them again; how many there were. */
+  async #clearRuns(siteId: string, nights: string[]): Promise<number> {
+    const cleared = await this.db
+      .deleteFrom('night_summary_runs')
+      .where('site_id', '=', siteId)
+      .where('night', 'in', nights)
+      .executeTakeFirst();
+    return Number(cleared.numDeletedRows);
   }
 
   /** The stored summary of one resident's night; computed (and stored) first when the night has data but none is stored. */
