@@ -25,7 +25,7 @@ const usage = `Usage: node bench/dist/src/night-summaries.js [options]
   --help          this text
 
 Measures: one site-night summarised for every resident (read of the site's events, one pass,
-one transaction), the retention job over every recorded night (summaries, then delete), and a
+transactions of up to 100 residents), the retention job over every recorded night (summaries, then delete), and a
 what-if replay of one resident's last N nights under a proposed plan over HTTP (app.inject).
 While the site-night and the retention job run: the event loop's longest stalls (monitorEventLoopDelay,
 1 ms resolution: max and p99) and how late a small database query wanted every 5 ms completes (from
