@@ -199,14 +199,9 @@ export async function ingest(deps: GatewayIngestDeps, siteId: string, items: unk
   });
   if (rejected.length) deps.logger.warn({ siteId, rejected: rejected.slice(0, 5) }, 'gateway batch items rejected');
 
-  const events: SensorEvent[] = valid.flatMap((i) => (i.type === 'event' ? [i.event] : []));
-  if (events.length) {
-    const written = await deps.timeSeries.write(events);
-    deps.metrics.duplicates.inc(events.length - written);
-    deps.onEvents?.(events);
-    // The rooms' live state: the batch's sensor states in one write, each changed room told once.
-    for (const room of await deps.ward.applyMany(events)) tellStaff(deps, 'room', room);
-  }
+  // Alarms first (in their order, with their clearings): a nurse waits for nothing the events need.
+  // Nothing of an alarm depends on the batch's events being stored; a batch that fails after its
+  // alarms is sent again and the alarms, stored by id, are not raised twice.
   for (const item of valid) {
     deps.metrics.ingested.inc({ type: item.type });
     switch (item.type) {
@@ -225,6 +220,14 @@ export async function ingest(deps: GatewayIngestDeps, siteId: string, items: unk
         throw new Error(`unknown outbox item ${JSON.stringify(exhaustive)}`);
       }
     }
+  }
+  const events: SensorEvent[] = valid.flatMap((i) => (i.type === 'event' ? [i.event] : []));
+  if (events.length) {
+    const written = await deps.timeSeries.write(events);
+    deps.metrics.duplicates.inc(events.length - written);
+    deps.onEvents?.(events);
+    // The rooms' live state: the batch's sensor states in one write, each changed room told once.
+    for (const room of await deps.ward.applyMany(events)) tellStaff(deps, 'room', room);
   }
   return { ok: true, accepted: valid.length, rejected };
 }
