@@ -8,7 +8,7 @@ import type { CareDeadlineContext, CareRule } from './types.js';
  * before the bed grace has passed, so turning over or sitting on the edge raises nothing. Only
  * an exit that starts inside the night window counts: by day, getting up is normal.
  */
-function pending(ctx: CareDeadlineContext) {
+function pending(ctx: Pick<CareDeadlineContext, 'config' | 'resident' | 'state'>) {
   const { plan } = ctx.resident;
   const rule = plan.rules.bedExit;
   if (!plan.armed || !rule?.enabled) return null;
@@ -30,7 +30,7 @@ export const bedExit: CareRule = {
     if (event.sensorKind === 'bed' && event.occupied === true) ctx.clear('bed-exit', event.id);
   },
   onTick(ctx) {
-    const exit = pending({ ...ctx, lastNow: ctx.now });
+    const exit = pending(ctx);
     if (exit === null || ctx.now < exit.due) return;
     const { bed } = ctx.state;
     ctx.raise('bed-exit', {

@@ -3,7 +3,7 @@ import { dueAfterMinutesInWindow } from './night-window.js';
 import type { CareDeadlineContext, CareRule } from './types.js';
 
 /** The pending door-left-open alarm: due after `minutes` open, counted inside the night window as for out-of-bed-too-long. */
-function pending(ctx: CareDeadlineContext) {
+function pending(ctx: Pick<CareDeadlineContext, 'config' | 'resident' | 'state'>) {
   const { plan } = ctx.resident;
   const rule = plan.rules.doorLeftOpen;
   if (!plan.armed || !rule?.enabled) return null;
@@ -24,7 +24,7 @@ export const doorLeftOpen: CareRule = {
     if (event.sensorKind === 'door' && event.open === false) ctx.clear('door-left-open', event.id);
   },
   onTick(ctx) {
-    const open = pending({ ...ctx, lastNow: ctx.now });
+    const open = pending(ctx);
     if (open === null || ctx.now < open.due) return;
     const { door } = ctx.state;
     ctx.raise('door-left-open', {

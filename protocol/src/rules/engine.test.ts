@@ -27,6 +27,24 @@ describe('RuleEngine', () => {
     expect(engine.stateOf('nobody')).toBeUndefined();
   });
 
+  it('remembers when each sensor was last heard, by which event; an "offline" is not hearing it; a skip forgets it', () => {
+    const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
+    const ev = events();
+    const first = ev.door('door-1', false, at('2026-11-25T03:10'));
+    engine.onEvent(first, at('2026-11-25T03:10'));
+    expect(engine.sensorStateOf('door-1')?.heard).toEqual({ at: at('2026-11-25T03:10'), eventId: first.id });
+    const second = ev.door('door-1', false, at('2026-11-25T03:11'));
+    engine.onEvent(second, at('2026-11-25T03:11'));
+    engine.onEvent(ev.availability('door-1', false, at('2026-11-25T03:12')), at('2026-11-25T03:12'));
+    expect(engine.sensorStateOf('door-1')?.heard).toEqual({ at: at('2026-11-25T03:11'), eventId: second.id });
+    expect(engine.sensorStateOf('door-2')?.heard).toBeNull();
+    engine.forgiveSilence(at('2026-11-25T05:00'));
+    expect(engine.sensorStateOf('door-1')?.heard).toBeNull();
+    const third = ev.door('door-1', true, at('2026-11-25T05:01'));
+    engine.onEvent(third, at('2026-11-25T05:01'));
+    expect(engine.sensorStateOf('door-1')?.heard).toEqual({ at: at('2026-11-25T05:01'), eventId: third.id });
+  });
+
   it('ignores events from a sensor that is not in the configuration', () => {
     const engine = new RuleEngine(site(), { newId: ids(), rules: LEGACY_RULES });
     const ev = events();

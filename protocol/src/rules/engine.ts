@@ -368,7 +368,15 @@ export class RuleEngine {
   }
 
   #applySensorState({ state, sensor }: SensorEntry, event: SensorEvent, now: number): void {
-    if (event.online !== false) state.heard = { at: now, eventId: event.id };
+    if (event.online !== false) {
+      // Updated in place: a new object per message lived until the sensor's next one (seconds at
+      // 10,000 sensors), long enough to be promoted and then collected by a mark-compact.
+      if (state.heard === null) state.heard = { at: now, eventId: event.id };
+      else {
+        state.heard.at = now;
+        state.heard.eventId = event.id;
+      }
+    }
     if (event.online !== undefined) state.online = event.online;
     const value = sensor.kind === 'bed' ? event.occupied : event.open;
     if (value === undefined) return;

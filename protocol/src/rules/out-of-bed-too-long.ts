@@ -9,7 +9,7 @@ import type { CareDeadlineContext, CareRule } from './types.js';
  * seconds is someone turning over, not someone up. Null when nothing is due: bed occupied or
  * unknown, rule off, alarm already raised, or a threshold longer than the window itself.
  */
-function dueAt(ctx: CareDeadlineContext): number | null {
+function dueAt(ctx: Pick<CareDeadlineContext, 'config' | 'resident' | 'state'>): number | null {
   const { plan } = ctx.resident;
   const rule = plan.rules.outOfBedTooLong;
   if (!plan.armed || !rule.enabled) return null;
@@ -29,7 +29,7 @@ export const outOfBedTooLong: CareRule = {
     if (event.sensorKind === 'bed' && event.occupied === true) ctx.clear('out-of-bed-too-long', event.id);
   },
   onTick(ctx) {
-    const due = dueAt({ ...ctx, lastNow: ctx.now });
+    const due = dueAt(ctx);
     if (due === null || ctx.now < due) return;
     // Raised even when the tick comes late (gateway restarted): late help beats none.
     const { plan } = ctx.resident;

@@ -56,7 +56,11 @@ export interface CareContext {
   clear(rule: CareRuleId, eventId: string): void;
 }
 
-/** What a rule's deadline may look at: no `now`, only the last time the engine saw (null before its first call). */
+/**
+ * What a rule's deadline may look at: no `now`, only the last time the engine saw (null before its first call).
+ * A helper that `onTick` shares with `deadline` takes only the fields it reads, so `onTick` passes its own
+ * context: a copy `{ ...ctx, lastNow }` per call got a V8 hidden class of its own every time (GC pressure).
+ */
 export interface CareDeadlineContext {
   readonly config: SiteConfig;
   readonly resident: Resident;

@@ -4,7 +4,7 @@ import type { TechnicalDeadlineContext, TechnicalRule } from '../types.js';
 export const FLAPPING_WINDOW_MS = 60_000;
 
 /** While the alarm is open: it clears a minute after the last change, with that change as evidence. */
-function calm(ctx: TechnicalDeadlineContext): { at: number; eventId: string } | null {
+function calm(ctx: Pick<TechnicalDeadlineContext, 'state'>): { at: number; eventId: string } | null {
   const last = ctx.state.changes.at(-1);
   return ctx.state.open.has('flapping') && last !== undefined ? { at: last.at + FLAPPING_WINDOW_MS, eventId: last.eventId } : null;
 }
@@ -19,7 +19,7 @@ export const flapping: TechnicalRule = {
   id: 'flapping',
   onEvent() {},
   onTick(ctx) {
-    const quiet = calm({ ...ctx, lastNow: ctx.now });
+    const quiet = calm(ctx);
     if (quiet !== null) {
       if (ctx.now >= quiet.at) ctx.clear('flapping', quiet.eventId);
       return;

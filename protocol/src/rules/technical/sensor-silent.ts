@@ -5,11 +5,11 @@ import type { TechnicalDeadlineContext, TechnicalRule } from '../types.js';
  * engine started watching it if it was never heard (a sensor dead when the gateway starts is
  * caught too). Nothing is due while the sensor is reported offline: sensor-offline says it already.
  */
-function pending(ctx: TechnicalDeadlineContext) {
+function pending(ctx: Pick<TechnicalDeadlineContext, 'state' | 'settings'>, lastNow: number | null) {
   const { state } = ctx;
   if (state.open.has('sensor-silent') || state.online === false) return null;
   const since = state.heard?.at ?? state.watchedSince;
-  if (since === null) return ctx.lastNow === null ? null : { due: ctx.lastNow, since: ctx.lastNow }; // new: start watching now
+  if (since === null) return lastNow === null ? null : { due: lastNow, since: lastNow }; // new: start watching now
   return { due: since + ctx.settings.silentMinutes * 60_000, since };
 }
 
@@ -25,7 +25,7 @@ export const sensorSilent: TechnicalRule = {
   },
   onTick(ctx) {
     ctx.state.watchedSince ??= ctx.now;
-    const silent = pending({ ...ctx, lastNow: ctx.now });
+    const silent = pending(ctx, ctx.now);
     if (silent === null || ctx.now < silent.due) return;
     const { heard } = ctx.state;
     ctx.raise('sensor-silent', {
@@ -34,5 +34,5 @@ export const sensorSilent: TechnicalRule = {
       evidence: { setting: { minutes: ctx.settings.silentMinutes } },
     });
   },
-  deadline: (ctx) => pending(ctx)?.due ?? null,
+  deadline: (ctx) => pending(ctx, ctx.lastNow)?.due ?? null,
 };
