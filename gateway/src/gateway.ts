@@ -6,6 +6,7 @@ import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-confi
 import { topics } from '@nattevakt/protocol/topics';
 import { type Logger, pino } from 'pino';
 import type { Server as SocketServer } from 'socket.io';
+import type { DecodeContext } from './adapters/adapter.js';
 import { nativeAdapter } from './adapters/native.js';
 import { AdapterRegistry } from './adapters/registry.js';
 import { zigbee2mqttAdapter } from './adapters/zigbee2mqtt.js';
@@ -66,6 +67,8 @@ export class Gateway {
   #feed: SocketServer | null = null;
   #siteConfig: SiteConfig;
   readonly #store: SiteConfigStore;
+  /** One decode context for every message (only `now` changes): nothing to allocate per message. */
+  readonly #decodeContext: DecodeContext;
 
   constructor(private readonly options: GatewayOptions) {
     this.logger = options.logger ?? pino({ name: 'gateway' });
@@ -73,6 +76,7 @@ export class Gateway {
     this.#store = new SiteConfigStore(join(options.config.stateDir, 'site-config.json'));
     this.#siteConfig = emptySite(options.config.siteId);
     this.#adapters = new AdapterRegistry([nativeAdapter, zigbee2mqttAdapter(options.config.zigbee2mqtt)]);
+    this.#decodeContext = { siteId: options.config.siteId, sensor: (id) => this.#runtime?.engine.sensor(id), now: 0, newId: randomUUID };
   }
 
   /** The embedded broker's port (embedded mode only). */
@@ -214,17 +218,15 @@ export class Gateway {
   #onMessage(topic: string, payload: Buffer, done: () => void): void {
     try {
       const started = process.hrtime.bigint();
-      const result = this.#adapters.decode(topic, payload, {
-        siteId: this.options.config.siteId,
-        sensor: (id) => this.#runtime?.engine.sensor(id),
-        now: this.clock.now(),
-        newId: randomUUID,
-      });
+      const context = this.#decodeContext;
+      context.now = this.clock.now();
+      const result = this.#adapters.decode(topic, payload, context);
       switch (result.type) {
         case 'event': {
+          const event = result.event;
           // A message that carries the sensor's own timestamp is identified by its content: when a
           // sensor re-sends it (we crashed after storing it, before the PUBACK), the server keeps one.
-          const event = result.event.sensorTime === undefined ? result.event : { ...result.event, id: contentId(topic, payload) };
+          if (event.sensorTime !== undefined) event.id = contentId(topic, payload);
           this.metrics.messages.inc({ kind: event.sensorKind });
           this.#outbox?.append({ type: 'event', event });
           const before = this.#alarmsDecided;

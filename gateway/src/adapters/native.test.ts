@@ -48,6 +48,39 @@ describe('native adapter', () => {
     expect(offline.type === 'event' && offline.event.open).toBeUndefined();
   });
 
+  it('writes the fields in one order, optional ones only when sent (the outbox keeps each event as this JSON)', () => {
+    const base = ['id', 'siteId', 'sensorId', 'sensorKind', 'roomId'];
+    const keys = (result: ReturnType<typeof decode>) => (result.type === 'event' ? Object.keys(result.event) : result);
+    const bed = { kind: 'bed', occupied: true, tamper: false, battery: 80, time: '2026-11-25T03:09:58+01:00' };
+    expect(keys(decode('nattevakt/v1/demo/sensors/bed-1/state', bed))).toEqual([
+      ...base,
+      'residentId',
+      'time',
+      'format',
+      'raw',
+      'online',
+      'sensorTime',
+      'battery',
+      'tamper',
+      'occupied',
+    ]);
+    expect(keys(decode('nattevakt/v1/demo/sensors/door-1/state', { kind: 'door', open: false }))).toEqual([
+      ...base,
+      'time',
+      'format',
+      'raw',
+      'online',
+      'open',
+    ]);
+    expect(keys(decode('nattevakt/v1/demo/sensors/door-1/availability', { state: 'online' }))).toEqual([
+      ...base,
+      'time',
+      'format',
+      'raw',
+      'online',
+    ]);
+  });
+
   it('keeps the raw payload for audit', () => {
     const raw = '{"kind":"door","open":false}';
     expect(decode('nattevakt/v1/demo/sensors/door-1/state', raw)).toMatchObject({ event: { raw } });

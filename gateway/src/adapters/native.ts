@@ -1,4 +1,3 @@
-import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import {
   availabilityPayload,
   MAX_NATIVE_PAYLOAD_BYTES,
@@ -6,7 +5,7 @@ import {
   simulatedClockPayload,
 } from '@nattevakt/protocol/sensor-payloads';
 import { parseNativeTopic, TOPIC_ROOT, topics } from '@nattevakt/protocol/topics';
-import { type DecodeContext, type DecodeResult, rejected, type SensorAdapter } from './adapter.js';
+import { type DecodeContext, type DecodeResult, newEvent, rejected, type SensorAdapter } from './adapter.js';
 
 /**
  * The adapter for the native Nattevakt format (protocol/README.md): one topic per sensor and
@@ -41,22 +40,13 @@ export function decodeNative(topic: string, payload: Buffer, ctx: DecodeContext)
 
   const sensor = ctx.sensor(parsed.sensorId);
   if (sensor === undefined) return rejected('unknown-sensor', 'no sensor with this id in the site configuration', parsed.sensorId);
-  const base = {
-    id: ctx.newId(),
-    siteId: ctx.siteId,
-    sensorId: sensor.id,
-    sensorKind: sensor.kind,
-    roomId: sensor.roomId,
-    ...(sensor.residentId !== undefined ? { residentId: sensor.residentId } : {}),
-    time: new Date(ctx.now).toISOString(),
-    format: 'native' as const,
-    raw,
-  };
+  const event = newEvent(ctx, sensor, 'native', raw);
 
   if (parsed.kind === 'availability') {
     const availability = availabilityPayload.check(json);
     if (!availability.ok) return rejected('schema', availability.errors.join('; '), sensor.id);
-    return { type: 'event', event: { ...base, online: availability.value.state === 'online' } };
+    event.online = availability.value.state === 'online';
+    return { type: 'event', event };
   }
 
   const state = sensorStatePayload.check(json);
@@ -64,15 +54,13 @@ export function decodeNative(topic: string, payload: Buffer, ctx: DecodeContext)
   const value = state.value;
   if (value.kind !== sensor.kind)
     return rejected('wrong-kind', `payload is a ${value.kind} state, sensor is configured as ${sensor.kind}`, sensor.id);
-  const event: SensorEvent = {
-    ...base,
-    online: true,
-    ...(value.time !== undefined ? { sensorTime: value.time } : {}),
-    ...(value.battery !== undefined ? { battery: value.battery } : {}),
-    ...(value.linkquality !== undefined ? { linkquality: value.linkquality } : {}),
-    ...(value.tamper !== undefined ? { tamper: value.tamper } : {}),
-    ...(value.kind === 'bed' ? { occupied: value.occupied } : { open: value.open }),
-  };
+  event.online = true;
+  if (value.time !== undefined) event.sensorTime = value.time;
+  if (value.battery !== undefined) event.battery = value.battery;
+  if (value.linkquality !== undefined) event.linkquality = value.linkquality;
+  if (value.tamper !== undefined) event.tamper = value.tamper;
+  if (value.kind === 'bed') event.occupied = value.occupied;
+  else event.open = value.open;
   return { type: 'event', event };
 }
 

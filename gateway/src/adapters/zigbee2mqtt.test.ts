@@ -153,6 +153,19 @@ describe('zigbee2mqtt adapter: device state per model', () => {
   });
 });
 
+describe('zigbee2mqtt adapter: field order', () => {
+  it('writes the fields in one order, optional ones only when sent (the outbox keeps each event as this JSON)', () => {
+    const base = ['id', 'siteId', 'sensorId', 'sensorKind', 'roomId'];
+    const tail = ['time', 'format', 'raw'];
+    const door = eventOf(decode('zigbee2mqtt/0x00158d0001e8a1b2', fixture('aoyan-ay101z-door-tamper-battery-low.json')));
+    expect(Object.keys(door)).toEqual([...base, ...tail, 'battery', 'batteryLow', 'linkquality', 'tamper', 'open']);
+    const bed = eventOf(decode('zigbee2mqtt/ward2/r7/bed', '{"occupancy":true,"last_seen":1764036598000}'));
+    expect(Object.keys(bed)).toEqual([...base, 'residentId', ...tail, 'sensorTime', 'occupied']);
+    const online = eventOf(decode('zigbee2mqtt/ward2/r7/bed/availability', 'online'));
+    expect(Object.keys(online)).toEqual([...base, 'residentId', ...tail, 'online']);
+  });
+});
+
 describe('zigbee2mqtt adapter: availability', () => {
   it.each([
     ['legacy online', 'availability-legacy-online.txt', true],

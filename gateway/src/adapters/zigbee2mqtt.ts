@@ -3,7 +3,7 @@ import type { SensorConfig } from '@nattevakt/protocol/site-config';
 import { isDateTime, validator } from '@nattevakt/protocol/validation';
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { Zigbee2mqttBedField, Zigbee2mqttConfig, Zigbee2mqttDevice } from '../config/gateway-config.js';
-import { type DecodeContext, type DecodeResult, rejected, type SensorAdapter } from './adapter.js';
+import { type DecodeContext, type DecodeResult, newEvent, rejected, type SensorAdapter } from './adapter.js';
 
 /**
  * The adapter for Zigbee2MQTT (https://www.zigbee2mqtt.io): devices that a Zigbee2MQTT bridge
@@ -101,7 +101,7 @@ function bedState(fields: Fields, device: Zigbee2mqttDevice, sensorId: string): 
   return value === undefined ? {} : { occupied: value };
 }
 
-function decodeState(json: unknown, device: Zigbee2mqttDevice, sensor: SensorConfig, base: BaseEvent): DecodeResult {
+function decodeState(json: unknown, device: Zigbee2mqttDevice, sensor: SensorConfig, event: SensorEvent): DecodeResult {
   const kind = sensor.kind;
   const check = stateValidators[kind === 'door' ? 'door' : (device.bedField ?? 'bed')].check(json);
   if (!check.ok) return rejected('schema', check.errors.join('; '), sensor.id);
@@ -129,23 +129,24 @@ function decodeState(json: unknown, device: Zigbee2mqttDevice, sensor: SensorCon
   const { battery, linkquality } = fields;
   const batteryLow = bool(fields.battery_low);
   const tamper = bool(fields.tamper);
-  const event: SensorEvent = {
-    ...base,
-    ...(time !== undefined ? { sensorTime: time } : {}),
-    ...(typeof battery === 'number' ? { battery: Math.round(battery) } : {}),
-    ...(batteryLow !== undefined ? { batteryLow } : {}),
-    ...(typeof linkquality === 'number' ? { linkquality } : {}),
-    ...(tamper !== undefined ? { tamper } : {}),
-    ...state,
-  };
+  if (time !== undefined) event.sensorTime = time;
+  if (typeof battery === 'number') event.battery = Math.round(battery);
+  if (batteryLow !== undefined) event.batteryLow = batteryLow;
+  if (typeof linkquality === 'number') event.linkquality = linkquality;
+  if (tamper !== undefined) event.tamper = tamper;
+  if (state.occupied !== undefined) event.occupied = state.occupied;
+  if (state.open !== undefined) event.open = state.open;
   // Not `online: true`: Zigbee2MQTT replays its cached state on start-up even for a dead device,
   // so only the availability topic says whether the device is reachable.
   return { type: 'event', event };
 }
 
-function decodeAvailability(raw: string, sensorId: string, base: BaseEvent): DecodeResult {
+function decodeAvailability(raw: string, sensorId: string, event: SensorEvent): DecodeResult {
   const text = raw.trim();
-  if (text === 'online' || text === 'offline') return { type: 'event', event: { ...base, online: text === 'online' } };
+  if (text === 'online' || text === 'offline') {
+    event.online = text === 'online';
+    return { type: 'event', event };
+  }
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -154,10 +155,9 @@ function decodeAvailability(raw: string, sensorId: string, base: BaseEvent): Dec
   }
   const availability = availabilityPayload.check(json);
   if (!availability.ok) return rejected('schema', availability.errors.join('; '), sensorId);
-  return { type: 'event', event: { ...base, online: availability.value.state === 'online' } };
+  event.online = availability.value.state === 'online';
+  return { type: 'event', event };
 }
-
-type BaseEvent = Omit<SensorEvent, 'occupied' | 'open' | 'online' | 'battery' | 'batteryLow' | 'linkquality' | 'tamper' | 'sensorTime'>;
 
 const DEFAULT_CONFIG: Zigbee2mqttConfig = { baseTopic: 'zigbee2mqtt', devices: [] };
 
@@ -185,25 +185,16 @@ export function zigbee2mqttAdapter(config: Zigbee2mqttConfig = DEFAULT_CONFIG): 
       );
 
     const raw = payload.toString('utf8');
-    const base: BaseEvent = {
-      id: ctx.newId(),
-      siteId: ctx.siteId,
-      sensorId: sensor.id,
-      sensorKind: sensor.kind,
-      roomId: sensor.roomId,
-      ...(sensor.residentId !== undefined ? { residentId: sensor.residentId } : {}),
-      time: new Date(ctx.now).toISOString(),
-      format: 'zigbee2mqtt',
-      raw,
-    };
-    if (parsed.type === 'availability') return decodeAvailability(raw, sensor.id, base);
+    // The adapter's fields follow by assignment (see newEvent).
+    const event = newEvent(ctx, sensor, 'zigbee2mqtt', raw);
+    if (parsed.type === 'availability') return decodeAvailability(raw, sensor.id, event);
     let json: unknown;
     try {
       json = JSON.parse(raw);
     } catch {
       return rejected('not-json', 'payload is not JSON', sensor.id);
     }
-    return decodeState(json, device, sensor, base);
+    return decodeState(json, device, sensor, event);
   }
 
   return {

@@ -69,8 +69,9 @@ export class LocalAlarmBoard {
     } catch (error) {
       this.logger.error({ err: (error as Error).message }, 'cannot store the open alarms');
     }
+    // Object.assign, not `{ ...alarm, status, … }`: that spread gives each alarm a V8 hidden class of its own.
     this.bus.on('alarmRaised', this, (alarm) =>
-      this.#change({ ...alarm, status: 'active', acknowledgedBy: null, conditionClearedAt: null }),
+      this.#change(Object.assign({}, alarm, { status: 'active' as const, acknowledgedBy: null, conditionClearedAt: null })),
     );
     this.bus.on('conditionCleared', this, (cleared) => this.#cleared(cleared));
     this.bus.on('alarmUpdated', this, (alarm) => this.#updated(alarm));

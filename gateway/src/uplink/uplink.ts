@@ -152,6 +152,9 @@ export class Uplink {
       this.#sentUpTo = sent.last;
       this.#inFlight.push(sent);
       const attempt = this.#attempt;
+      // Only the seqs wait for the answer (to name a rejected item): the items themselves, parsed
+      // for sending, would otherwise live until the ack and be promoted to the old generation.
+      const seqs = batch.map((entry) => entry.seq);
       socket
         .timeout(this.#ackTimeoutMs)
         .emitWithAck(
@@ -159,19 +162,19 @@ export class Uplink {
           batch.map((entry) => entry.item),
         )
         .then(
-          (result) => this.#answered(attempt, sent, batch, result),
+          (result) => this.#answered(attempt, sent, seqs, result),
           (error: unknown) => this.#failed(attempt, `batch not acknowledged: ${(error as Error).message}`),
         );
     }
   }
 
-  #answered(attempt: number, sent: InFlight, batch: { seq: number }[], result: BatchAck): void {
+  #answered(attempt: number, sent: InFlight, seqs: number[], result: BatchAck): void {
     if (!result.ok) {
       this.#failed(attempt, `server refused the batch: ${result.error ?? 'no reason given'}`);
       return;
     }
     for (const rejection of result.rejected) {
-      this.logger.error({ seq: batch[rejection.index]?.seq ?? 0, error: rejection.error }, 'server rejected an outbox item; dropped');
+      this.logger.error({ seq: seqs[rejection.index] ?? 0, error: rejection.error }, 'server rejected an outbox item; dropped');
     }
     // Stored (or rejected for good): these rows go, also when the answer belongs to an older attempt.
     this.outbox.remove(sent.first, sent.last);
