@@ -93,6 +93,24 @@ type Entry = ResidentEntry | SensorEntry;
 const byRank = (a: Entry, b: Entry) => a.rank - b.rank;
 
 /**
+ * Sorts entries by rank in place. A call usually takes two or three entries (an event's sensor and
+ * residents, what is due): insertion sort then, as Array.prototype.sort allocates its work state on
+ * every call.
+ */
+function sortByRank(entries: Entry[]): void {
+  if (entries.length > 16) {
+    entries.sort(byRank);
+    return;
+  }
+  for (let i = 1; i < entries.length; i++) {
+    const entry = entries[i] as Entry;
+    let j = i - 1;
+    for (; j >= 0 && (entries[j] as Entry).rank > entry.rank; j--) entries[j + 1] = entries[j] as Entry;
+    entries[j + 1] = entry;
+  }
+}
+
+/**
  * The pure, deterministic night-watch rule engine. Time comes in with every call (`now` on the
  * site clock), so the same code decides live on the gateway and replays a recorded night.
  * Care rules are judged per resident by their supervision plan; technical rules per sensor.
@@ -283,7 +301,7 @@ export class RuleEngine {
       for (const entry of touched.residents) this.#take(entry, call, due);
       this.#take(touched, call, due);
     }
-    if (due.length > 1) due.sort(byRank);
+    if (due.length > 1) sortByRank(due);
     return due;
   }
 
