@@ -9,19 +9,17 @@
  *
  * Prints progress on stderr and the result as JSON on stdout.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import { InfluxTimeSeriesStore } from '@nattevakt/server/stores/timeseries/influx-time-series';
 import { SqliteTimeSeriesStore } from '@nattevakt/server/stores/timeseries/sqlite-time-series';
 import type { TimeSeriesStore } from '@nattevakt/server/stores/timeseries/time-series-store';
-import { freePort, machine, stop } from './processes.js';
+import { findBinary, influxql, startInfluxd, startVictoriaMetrics, v2WriteShim } from '@nattevakt/server/test-support/timeseries-servers';
+import { machine } from './processes.js';
 
 const usage = `Usage: node bench/dist/src/ingest.js [options]
 
@@ -101,127 +99,12 @@ function makeEvents(count: number, sensors: number, startMs: number): SensorEven
   return events;
 }
 
-// ── Engines (as server/test/timeseries-servers.ts starts them) ─────────────────────────────────
+// ── Engines (started as the server's tests start them) ─────────────────────────────────────────
 
 function binary(name: string): string {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin']) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {}
-  }
-  return fail(`${name} not found: install its Debian package (victoria-metrics, influxdb), or leave it out of --adapters`);
-}
-
-interface Engine {
-  url: string;
-  child: ChildProcess;
-  dir: string;
-}
-
-async function startEngine(name: string, args: (port: number, dir: string) => string[], readyPath: string): Promise<Engine> {
-  const dir = mkdtempSync(join(tmpdir(), `nattevakt-ingest-${name}-`));
-  const port = await freePort();
-  const child = spawn(binary(name), args(port, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (const until = Date.now() + 20_000; Date.now() < until; ) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${url}${readyPath}`)).ok) return { url, child, dir };
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} not ready at ${url}:\n${output}`);
-}
-
-const victoriaMetrics = () =>
-  startEngine(
-    'victoria-metrics',
-    (port, dir) => [
-      `-storageDataPath=${join(dir, 'data')}`,
-      `-httpListenAddr=127.0.0.1:${port}`,
-      '-loggerLevel=ERROR',
-      '-retentionPeriod=100y',
-    ],
-    '/health',
+  return (
+    findBinary(name) ?? fail(`${name} not found: install its Debian package (victoria-metrics, influxdb), or leave it out of --adapters`)
   );
-
-const influxd = async () => {
-  const rpcPort = await freePort();
-  return startEngine(
-    'influxd',
-    (port, dir) => {
-      const config = join(dir, 'influxdb.conf');
-      writeFileSync(
-        config,
-        `reporting-disabled = true
-bind-address = "127.0.0.1:${rpcPort}"
-[meta]
-  dir = "${join(dir, 'meta')}"
-[data]
-  dir = "${join(dir, 'data')}"
-  wal-dir = "${join(dir, 'wal')}"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:${port}"
-  log-enabled = false
-[continuous_queries]
-  enabled = false
-[logging]
-  level = "error"
-`,
-      );
-      return ['-config', config];
-    },
-    '/ping',
-  );
-};
-
-/** InfluxDB 1.x's `/write` behind `/api/v2/write` (`?bucket=` → `?db=`); everything else passed through. */
-async function v2WriteShim(target: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const incoming = new URL(req.url ?? '/', 'http://shim');
-      let path = `${incoming.pathname}${incoming.search}`;
-      if (incoming.pathname === '/api/v2/write') {
-        path = `/write?${new URLSearchParams({ db: incoming.searchParams.get('bucket') ?? '', precision: incoming.searchParams.get('precision') ?? 'ns' })}`;
-      }
-      const headers: Record<string, string> = {};
-      for (const name of ['content-type', 'content-encoding', 'accept']) {
-        const value = req.headers[name];
-        if (typeof value === 'string') headers[name] = value;
-      }
-      fetch(`${target}${path}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : Buffer.concat(chunks) })
-        .then(async (upstream) => {
-          res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' });
-          res.end(Buffer.from(await upstream.arrayBuffer()));
-        })
-        .catch((error: Error) => {
-          res.writeHead(502);
-          res.end(error.message);
-        });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
-async function influxql(url: string, q: string, db?: string): Promise<unknown> {
-  const params = new URLSearchParams({ q, epoch: 'ms', ...(db ? { db } : {}) });
-  const response = await fetch(`${url}/query?${params}`, { method: 'POST', headers: { Accept: 'application/json' } });
-  if (!response.ok) throw new Error(`InfluxQL ${q}: HTTP ${response.status} ${await response.text()}`);
-  return response.json();
 }
 
 /** How many `event_id` samples VictoriaMetrics holds for the site (one per event). */
@@ -397,7 +280,7 @@ async function main(): Promise<void> {
   if (adapters.includes('sqlite')) for (const batch of batches) report(await sqlite(eventsOfNextHour().events, batch));
 
   if (adapters.includes('victoria-metrics')) {
-    const vm = await victoriaMetrics();
+    const vm = await startVictoriaMetrics(binary('victoria-metrics'));
     try {
       for (const batch of batches) {
         const { events, from, to } = eventsOfNextHour();
@@ -413,13 +296,12 @@ async function main(): Promise<void> {
         );
       }
     } finally {
-      await stop(vm.child);
-      rmSync(vm.dir, { recursive: true, force: true });
+      await vm.stop();
     }
   }
 
   if (adapters.includes('influxd')) {
-    const engine = await influxd();
+    const engine = await startInfluxd(binary('influxd'));
     const shim = await v2WriteShim(engine.url);
     try {
       for (const batch of batches) {
@@ -430,8 +312,7 @@ async function main(): Promise<void> {
       }
     } finally {
       await shim.close();
-      await stop(engine.child);
-      rmSync(engine.dir, { recursive: true, force: true });
+      await engine.stop();
     }
   }
 

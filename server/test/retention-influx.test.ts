@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxTimeSeriesStore } from '../src/stores/timeseries/influx-time-series.js';
 import { sqlite } from './support/databases.js';
 import { oslo, recordedNights } from './support/nights.js';
-import { influxql, type RunningEngine, requireBinary, startInfluxd, v2WriteShim } from './timeseries-servers.js';
+import { influxql, type RunningEngine, requireBinary, startInfluxd, v2WriteShim } from './support/timeseries-servers.js';
 
 const influxd = requireBinary('influxd', 'influxdb');
 describe.skipIf(influxd === undefined)('retention on the InfluxDB adapter against influxd 1.x', () => {

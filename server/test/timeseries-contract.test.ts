@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { InfluxTimeSeriesStore } from '../src/stores/timeseries/influx-time-series.js';
 import { SqliteTimeSeriesStore } from '../src/stores/timeseries/sqlite-time-series.js';
 import { timeSeriesContract } from '../src/stores/timeseries/time-series-contract.js';
-import { influxql, type RunningEngine, requireBinary, startInfluxd, v2WriteShim } from './timeseries-servers.js';
+import { influxql, type RunningEngine, requireBinary, startInfluxd, v2WriteShim } from './support/timeseries-servers.js';
 
 timeSeriesContract('embedded SQLite', async () => ({ store: new SqliteTimeSeriesStore(':memory:') }), { keepsRaw: true });
 

@@ -12,7 +12,7 @@ import {
   startInfluxd,
   startVictoriaMetrics,
   v2WriteShim,
-} from './timeseries-servers.js';
+} from './support/timeseries-servers.js';
 
 const T0 = Date.parse('2026-11-24T23:00:00.000Z');
 const dirs: string[] = [];

@@ -5,7 +5,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-/** Test helpers: real time-series engines started from their Debian binaries on loopback ports. */
+/**
+ * Real time-series engines started from their Debian binaries on loopback ports: for the server's
+ * tests, and for bench/src/ingest.ts through `@nattevakt/server/test-support/timeseries-servers`.
+ */
 
 export function findBinary(name: string): string | undefined {
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin']) {
