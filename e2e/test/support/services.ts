@@ -2,14 +2,18 @@
  * PostgreSQL and Redis of the test's own, on ephemeral loopback ports, so a test can restart them
  * without touching the machine's shared servers: a throwaway PostgreSQL cluster (initdb in a
  * temporary directory, run as the `postgres` user when the tests run as root) and a
- * `redis-server` without persistence. Both stop in `stop()`, whatever the test did.
+ * `redis-server` without persistence (the server's test support, shared with its Redis outage
+ * tests). Both stop in `stop()`, whatever the test did.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { redisServerAvailable } from '@nattevakt/server/test-support/throwaway-redis';
 import { freePort } from './processes.js';
+
+export { ThrowawayRedis } from '@nattevakt/server/test-support/throwaway-redis';
 
 const run = promisify(execFile);
 
@@ -27,13 +31,12 @@ function postgresBin(): string | null {
   return null;
 }
 
-const redisBin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path)) ?? null;
 const pgBin = postgresBin();
 
 /** What is missing to run the restart tests; empty when both can run. */
 export const missingServices: string[] = [
   ...(pgBin === null ? ['PostgreSQL server binaries (initdb, pg_ctl: apt-get install postgresql)'] : []),
-  ...(redisBin === null ? ['redis-server (apt-get install redis-server)'] : []),
+  ...(redisServerAvailable ? [] : ['redis-server (apt-get install redis-server)']),
 ];
 if (missingServices.length > 0) {
   const message = `missing ${missingServices.join(' and ')}`;
@@ -91,66 +94,5 @@ export class ThrowawayPostgres {
   async #up(): Promise<void> {
     const options = `-p ${this.#port} -c listen_addresses=127.0.0.1 -k ${this.#dir} -c fsync=off -c full_page_writes=off -c max_connections=60`;
     await pgCommand('pg_ctl', ['-D', join(this.#dir, 'data'), '-o', options, '-l', join(this.#dir, 'log'), '-w', '-t', '30', 'start']);
-  }
-}
-
-/** A `redis-server` of the test's own, without persistence: a restart loses every stream and key, as a crash would. */
-export class ThrowawayRedis {
-  #child: ChildProcess | null = null;
-  #port = 0;
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.#port}`;
-  }
-
-  async start(): Promise<this> {
-    if (redisBin === null) throw new Error('no redis-server');
-    this.#port = await freePort();
-    await this.#up();
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = null;
-    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  /** Kills it (-9), waits `downMs`, starts it again, empty, on the same port. */
-  async restart(downMs = 0): Promise<void> {
-    await this.stop();
-    await new Promise((r) => setTimeout(r, downMs));
-    await this.#up();
-  }
-
-  async #up(): Promise<void> {
-    const child = spawn(
-      redisBin ?? 'redis-server',
-      ['--port', String(this.#port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    this.#child = child;
-    await new Promise<void>((done, fail) => {
-      let output = '';
-      const timer = setTimeout(() => fail(new Error(`redis-server did not start:\n${output}`)), 10_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (/Ready to accept connections/i.test(output)) {
-          clearTimeout(timer);
-          done();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        fail(new Error(`redis-server exited (${code}):\n${output}`));
-      });
-    });
   }
 }

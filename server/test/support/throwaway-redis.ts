@@ -1,8 +1,9 @@
 /**
  * A `redis-server` of the test's own on an ephemeral loopback port, without persistence, so a
- * test can kill it and start it again without touching the machine's Redis (as
- * e2e/test/support/services.ts does for the process-level tests). Without redis-server the
- * suites that need it fail when `CI=true`, and otherwise are skipped with a loud warning.
+ * test can kill it and start it again without touching the machine's Redis: the server's Redis
+ * outage tests, and the e2e process-level tests (e2e/test/support/services.ts, through
+ * `@nattevakt/server/test-support/throwaway-redis`). Without redis-server the suites that need it
+ * fail when `CI=true`, and otherwise are skipped with a loud warning.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,6 +30,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** A `redis-server` of the test's own, without persistence: a restart loses every stream and key, as a crash would. */
 export class ThrowawayRedis {
   #child: ChildProcess | null = null;
   #port = 0;
@@ -53,9 +55,10 @@ export class ThrowawayRedis {
     await exited;
   }
 
-  /** Starts it again, empty, on the same port. */
-  async restart(): Promise<void> {
+  /** Kills it (-9), waits `downMs`, starts it again, empty, on the same port. */
+  async restart(downMs = 0): Promise<void> {
     await this.stop();
+    await new Promise((r) => setTimeout(r, downMs));
     await this.#up();
   }
 
