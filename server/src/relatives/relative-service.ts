@@ -1,42 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { AccessLogEntry, ConsentInput, RelativeLink, SharingConsent } from '@nattevakt/protocol/relatives';
 import type { SessionUser } from '../auth/auth-service.js';
 import { HttpError } from '../routes/http-error.js';
 import type { RelationalDb } from '../stores/relational/database.js';
-
-export interface RelativeLink {
-  username: string;
-  displayName: string;
-  linkedAt: string;
-  linkedBy: string;
-}
-
-export interface SharingConsent {
-  id: string;
-  givenBy: 'resident' | 'guardian';
-  guardianName: string | null;
-  givenOn: string;
-  note: string | null;
-  recordedBy: string;
-  recordedAt: string;
-  withdrawnAt: string | null;
-  withdrawnBy: string | null;
-}
-
-export interface ConsentInput {
-  givenBy: 'resident' | 'guardian';
-  guardianName?: string;
-  givenOn: string;
-  note?: string;
-}
-
-export interface AccessLogEntry {
-  seq: number;
-  username: string;
-  siteId: string;
-  residentId: string;
-  what: string;
-  at: string;
-}
 
 /** What a relative reads, as written to the access log. */
 export type RelativeRead = 'residents' | 'last-night' | 'trend';

@@ -1,5 +1,6 @@
 import { Id } from '@nattevakt/protocol/ids';
 import { RelativeLastNight, RelativeResidentList, RelativeTrend } from '@nattevakt/protocol/night-summary';
+import { AccessLog, ConsentInput, Relatives } from '@nattevakt/protocol/relatives';
 import { addNights } from '@nattevakt/protocol/rules/nights';
 import type { Resident } from '@nattevakt/protocol/site-config';
 import { type Static, Type } from '@sinclair/typebox';
@@ -15,44 +16,6 @@ import { REPORT_ROLES } from './night-reports.js';
 
 const ResidentParams = Type.Object({ siteId: Id, residentId: Id }, { additionalProperties: false });
 const Username = Type.String({ minLength: 1, maxLength: 100 });
-const LocalDate = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', description: 'YYYY-MM-DD' });
-
-const Link = Type.Object({ username: Type.String(), displayName: Type.String(), linkedAt: Type.String(), linkedBy: Type.String() });
-const Consent = Type.Object({
-  id: Type.String(),
-  givenBy: Type.Union([Type.Literal('resident'), Type.Literal('guardian')]),
-  guardianName: Type.Union([Type.String(), Type.Null()]),
-  givenOn: Type.String(),
-  note: Type.Union([Type.String(), Type.Null()]),
-  recordedBy: Type.String(),
-  recordedAt: Type.String(),
-  withdrawnAt: Type.Union([Type.String(), Type.Null()]),
-  withdrawnBy: Type.Union([Type.String(), Type.Null()]),
-});
-const ConsentBody = Type.Object(
-  {
-    givenBy: Type.Union([Type.Literal('resident'), Type.Literal('guardian')], {
-      description: 'the resident, or the guardian on their behalf',
-    }),
-    guardianName: Type.Optional(Type.String({ minLength: 1, maxLength: 120, description: 'required when givenBy is guardian' })),
-    givenOn: { ...LocalDate, description: 'the day the consent was given (not in the future)' },
-    note: Type.Optional(Type.String({ maxLength: 1000 })),
-  },
-  { additionalProperties: false },
-);
-const Relatives = Type.Object({ links: Type.Array(Link), consent: Type.Union([Consent, Type.Null()]), consents: Type.Array(Consent) });
-const AccessLog = Type.Object({
-  entries: Type.Array(
-    Type.Object({
-      seq: Type.Integer(),
-      username: Type.String(),
-      siteId: Type.String(),
-      residentId: Type.String(),
-      what: Type.String(),
-      at: Type.String(),
-    }),
-  ),
-});
 
 /**
  * Relatives. The nurse in charge (or an admin) of the site links relative users to a resident and
@@ -127,14 +90,14 @@ export const relativeRoutes: FastifyPluginAsync<{
     },
   );
 
-  app.post<{ Params: Static<typeof ResidentParams>; Body: Static<typeof ConsentBody> }>(
+  app.post<{ Params: Static<typeof ResidentParams>; Body: ConsentInput }>(
     '/api/sites/:siteId/residents/:residentId/sharing-consent',
     {
       schema: {
         tags: ['relatives'],
         summary: "Record the resident's (or guardian's) consent to share with relatives",
         params: ResidentParams,
-        body: ConsentBody,
+        body: ConsentInput,
         response: { 200: Relatives },
       },
     },

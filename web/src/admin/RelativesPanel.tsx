@@ -1,12 +1,11 @@
+import type { AccessLogEntry, Relatives } from '@nattevakt/protocol/relatives';
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ResidentView } from '../api/admin.js';
 import {
-  type AccessLogEntry,
   fetchAccessLog,
   fetchRelatives,
   linkRelative,
-  type Relatives,
   recordSharingConsent,
   unlinkRelative,
   withdrawSharingConsent,

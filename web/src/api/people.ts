@@ -1,3 +1,4 @@
+import type { AccessLogEntry, ConsentInput, Relatives } from '@nattevakt/protocol/relatives';
 import type { Role } from './auth.js';
 import { getJson, sendJson } from './rest.js';
 
@@ -35,37 +36,6 @@ export const enableUser = (userId: string) => sendJson<{ user: UserView }>('POST
 export const resetPassword = (userId: string, password: string) =>
   sendJson<{ user: UserView }>('POST', `${user(userId)}/password`, { password }).then((r) => r.user);
 
-export interface RelativeLink {
-  username: string;
-  displayName: string;
-  linkedAt: string;
-  linkedBy: string;
-}
-export interface SharingConsent {
-  id: string;
-  givenBy: 'resident' | 'guardian';
-  guardianName: string | null;
-  givenOn: string;
-  note: string | null;
-  recordedBy: string;
-  recordedAt: string;
-  withdrawnAt: string | null;
-  withdrawnBy: string | null;
-}
-export interface Relatives {
-  links: RelativeLink[];
-  consent: SharingConsent | null;
-  consents: SharingConsent[];
-}
-export interface AccessLogEntry {
-  seq: number;
-  username: string;
-  siteId: string;
-  residentId: string;
-  what: string;
-  at: string;
-}
-
 const resident = (siteId: string, residentId: string) =>
   `/api/sites/${encodeURIComponent(siteId)}/residents/${encodeURIComponent(residentId)}`;
 
@@ -74,11 +44,8 @@ export const linkRelative = (siteId: string, residentId: string, username: strin
   sendJson<Relatives>('PUT', `${resident(siteId, residentId)}/relatives/${encodeURIComponent(username)}`);
 export const unlinkRelative = (siteId: string, residentId: string, username: string) =>
   sendJson<Relatives>('DELETE', `${resident(siteId, residentId)}/relatives/${encodeURIComponent(username)}`);
-export const recordSharingConsent = (
-  siteId: string,
-  residentId: string,
-  body: { givenBy: 'resident' | 'guardian'; guardianName?: string; givenOn: string; note?: string },
-) => sendJson<Relatives>('POST', `${resident(siteId, residentId)}/sharing-consent`, body);
+export const recordSharingConsent = (siteId: string, residentId: string, body: ConsentInput) =>
+  sendJson<Relatives>('POST', `${resident(siteId, residentId)}/sharing-consent`, body);
 export const withdrawSharingConsent = (siteId: string, residentId: string) =>
   sendJson<Relatives>('DELETE', `${resident(siteId, residentId)}/sharing-consent`);
 export const fetchAccessLog = (siteId: string, residentId: string) =>
