@@ -16,7 +16,9 @@ import { tamper } from './technical/tamper.js';
 import type {
   CareContext,
   CareDeadlineContext,
+  CareRaise,
   CareRule,
+  CareRuleId,
   Deadline,
   ResidentState,
   ResolvedTechnicalSettings,
@@ -24,7 +26,9 @@ import type {
   SensorState,
   TechnicalContext,
   TechnicalDeadlineContext,
+  TechnicalRaise,
   TechnicalRule,
+  TechnicalRuleId,
 } from './types.js';
 
 export type * from './types.js';
@@ -405,80 +409,99 @@ export class RuleEngine {
     state.value = value;
   }
 
-  #decision(now: number): Pick<AlarmDecision, 'siteId' | 'raisedAt' | 'decidedAt'> {
-    const wall = this.#options.wallClock?.() ?? now;
-    return { siteId: this.#config.site.id, raisedAt: new Date(now).toISOString(), decidedAt: new Date(wall).toISOString() };
-  }
-
   #careContext({ resident, state }: ResidentEntry, now: number, output: RuleOutput): CareContext {
-    const config = this.#config;
-    const newId = this.#options.newId;
-    const decision = () => this.#decision(now);
-    return {
-      config,
-      resident,
-      state,
-      now,
-      raise(rule, alarm) {
-        if (state.open.has(rule)) return; // one alarm per condition, until it clears
-        const id = newId();
-        state.open.set(rule, { alarmId: id, sensorId: alarm.sensorId });
-        output.raised.push({
-          id,
-          ...decision(),
-          residentId: resident.id,
-          roomId: resident.roomId,
-          sensorId: alarm.sensorId,
-          rule,
-          priority: alarm.priority,
-          evidence: { eventIds: alarm.eventIds.slice(-20), since: new Date(alarm.since).toISOString(), ...alarm.evidence },
-        });
-      },
-      clear(rule, eventId) {
-        const open = state.open.get(rule);
-        if (open === undefined) return;
-        state.open.delete(rule);
-        output.cleared.push({ alarmId: open.alarmId, siteId: config.site.id, clearedAt: new Date(now).toISOString(), eventId });
-      },
-    };
+    return new CareCall(this.#config, resident, state, now, output, this.#options);
   }
 
   #technicalContext({ sensor, state, residentId, settings }: SensorEntry, now: number, output: RuleOutput): TechnicalContext {
-    const config = this.#config;
-    const newId = this.#options.newId;
-    const decision = () => this.#decision(now);
-    return {
-      config,
-      sensor,
-      settings,
-      state,
-      now,
-      raise(rule, alarm) {
-        if (state.open.has(rule)) return; // one alarm per condition, until it clears
-        const id = newId();
-        state.open.set(rule, { alarmId: id });
-        output.raised.push({
-          id,
-          ...decision(),
-          ...(residentId !== undefined ? { residentId } : {}),
-          roomId: sensor.roomId,
-          sensorId: sensor.id,
-          rule,
-          priority: 'technical',
-          evidence: {
-            eventIds: alarm.eventIds.slice(-20),
-            since: new Date(alarm.since).toISOString(),
-            ...alarm.evidence,
-            sensorKind: sensor.kind,
-          },
-        });
+    return new TechnicalCall(this.#config, sensor, settings, state, now, output, this.#options, residentId);
+  }
+}
+
+/** When and where an alarm decided at `now` was decided: `decidedAt` on the deciding machine's clock. */
+function decision(config: SiteConfig, options: RuleEngineOptions, now: number): Pick<AlarmDecision, 'siteId' | 'raisedAt' | 'decidedAt'> {
+  const wall = options.wallClock?.() ?? now;
+  return { siteId: config.site.id, raisedAt: new Date(now).toISOString(), decidedAt: new Date(wall).toISOString() };
+}
+
+/**
+ * One resident's context for one call. A class, so that `raise` and `clear` are methods on the
+ * prototype: the object literal it replaces made three closures per resident and call.
+ */
+class CareCall implements CareContext {
+  constructor(
+    readonly config: SiteConfig,
+    readonly resident: Resident,
+    readonly state: ResidentState,
+    readonly now: number,
+    private readonly output: RuleOutput,
+    private readonly options: RuleEngineOptions,
+  ) {}
+
+  raise(rule: CareRuleId, alarm: CareRaise): void {
+    const { state, resident } = this;
+    if (state.open.has(rule)) return; // one alarm per condition, until it clears
+    const id = this.options.newId();
+    state.open.set(rule, { alarmId: id, sensorId: alarm.sensorId });
+    this.output.raised.push({
+      id,
+      ...decision(this.config, this.options, this.now),
+      residentId: resident.id,
+      roomId: resident.roomId,
+      sensorId: alarm.sensorId,
+      rule,
+      priority: alarm.priority,
+      evidence: { eventIds: alarm.eventIds.slice(-20), since: new Date(alarm.since).toISOString(), ...alarm.evidence },
+    });
+  }
+
+  clear(rule: CareRuleId, eventId: string): void {
+    const open = this.state.open.get(rule);
+    if (open === undefined) return;
+    this.state.open.delete(rule);
+    this.output.cleared.push({ alarmId: open.alarmId, siteId: this.config.site.id, clearedAt: new Date(this.now).toISOString(), eventId });
+  }
+}
+
+/** One sensor's context for one call (a class for the same reason as CareCall). */
+class TechnicalCall implements TechnicalContext {
+  constructor(
+    readonly config: SiteConfig,
+    readonly sensor: SensorConfig,
+    readonly settings: ResolvedTechnicalSettings,
+    readonly state: SensorState,
+    readonly now: number,
+    private readonly output: RuleOutput,
+    private readonly options: RuleEngineOptions,
+    private readonly residentId: string | undefined,
+  ) {}
+
+  raise(rule: TechnicalRuleId, alarm: TechnicalRaise): void {
+    const { state, sensor, residentId } = this;
+    if (state.open.has(rule)) return; // one alarm per condition, until it clears
+    const id = this.options.newId();
+    state.open.set(rule, { alarmId: id });
+    this.output.raised.push({
+      id,
+      ...decision(this.config, this.options, this.now),
+      ...(residentId !== undefined ? { residentId } : {}),
+      roomId: sensor.roomId,
+      sensorId: sensor.id,
+      rule,
+      priority: 'technical',
+      evidence: {
+        eventIds: alarm.eventIds.slice(-20),
+        since: new Date(alarm.since).toISOString(),
+        ...alarm.evidence,
+        sensorKind: sensor.kind,
       },
-      clear(rule, eventId) {
-        const open = state.open.get(rule);
-        if (open === undefined) return;
-        state.open.delete(rule);
-        output.cleared.push({ alarmId: open.alarmId, siteId: config.site.id, clearedAt: new Date(now).toISOString(), eventId });
-      },
-    };
+    });
+  }
+
+  clear(rule: TechnicalRuleId, eventId: string): void {
+    const open = this.state.open.get(rule);
+    if (open === undefined) return;
+    this.state.open.delete(rule);
+    this.output.cleared.push({ alarmId: open.alarmId, siteId: this.config.site.id, clearedAt: new Date(this.now).toISOString(), eventId });
   }
 }
