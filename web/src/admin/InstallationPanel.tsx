@@ -2,7 +2,8 @@ import type { SensorKind } from '@nattevakt/protocol/site-config';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { createRoom, createSensor, type ResidentView, type Room, type Sensor } from '../api/admin.js';
-import { HttpError } from '../api/rest.js';
+import { NamedSelect } from './NamedSelect.js';
+import { useSaveMessage } from './use-save-message.js';
 
 /** Rooms and sensors of the site; adding them is the administrator's (the server checks the role again). */
 export function InstallationPanel(props: {
@@ -22,25 +23,21 @@ export function InstallationPanel(props: {
     roomId: '',
     residentId: '',
   });
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, save] = useSaveMessage();
   const done = (action: Promise<unknown>, reset: () => void) =>
-    action.then(
-      () => {
-        reset();
-        setMessage({ ok: true, text: t('admin.saved') });
-        reload();
-      },
-      (error: unknown) => setMessage({ ok: false, text: error instanceof HttpError ? error.message : String(error) }),
-    );
+    save(action, () => {
+      reset();
+      reload();
+    });
   const addRoom = (event: FormEvent) => {
     event.preventDefault();
-    void done(createRoom(siteId, { name: roomName.trim() }), () => setRoomName(''));
+    done(createRoom(siteId, { name: roomName.trim() }), () => setRoomName(''));
   };
   const addSensor = (event: FormEvent) => {
     event.preventDefault();
     const body: Sensor = { id: sensor.id.trim(), kind: sensor.kind, roomId: sensor.roomId };
     if (sensor.residentId) body.residentId = sensor.residentId;
-    void done(createSensor(siteId, body), () => setSensor((s) => ({ ...s, id: '' })));
+    done(createSensor(siteId, body), () => setSensor((s) => ({ ...s, id: '' })));
   };
   const roomName_ = (id: string) => rooms.find((room) => room.id === id)?.name ?? id;
 
@@ -115,28 +112,19 @@ export function InstallationPanel(props: {
               <option value="door">{t('sensor.door')}</option>
             </select>
           </label>
-          <label className="field">
-            <span>{t('admin.sensorRoom')}</span>
-            <select required value={sensor.roomId} onChange={(event) => setSensor((s) => ({ ...s, roomId: event.target.value }))}>
-              <option value="" />
-              {rooms.map((room) => (
-                <option key={room.id} value={room.id}>
-                  {room.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="field">
-            <span>{t('admin.sensorResident')}</span>
-            <select value={sensor.residentId} onChange={(event) => setSensor((s) => ({ ...s, residentId: event.target.value }))}>
-              <option value="" />
-              {residents.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <NamedSelect
+            label={t('admin.sensorRoom')}
+            required
+            value={sensor.roomId}
+            onChange={(roomId) => setSensor((s) => ({ ...s, roomId }))}
+            options={rooms}
+          />
+          <NamedSelect
+            label={t('admin.sensorResident')}
+            value={sensor.residentId}
+            onChange={(residentId) => setSensor((s) => ({ ...s, residentId }))}
+            options={residents}
+          />
           <div className="save-row">
             <button type="submit" className="btn">
               {t('admin.addSensor')}

@@ -12,6 +12,7 @@ import {
 } from '../api/admin.js';
 import { HttpError } from '../api/rest.js';
 import { formatDay, siteToday } from '../time/format.js';
+import { ResidentChoice } from './NamedSelect.js';
 
 /** Legal basis (consent or vedtak, pbrl. § 4-6 a), the evaluation reminders of the site, and pausing a plan. */
 export function LegalPanel({
@@ -62,17 +63,7 @@ export function LegalPanel({
         )}
       </section>
       <section className="panel">
-        <label className="field">
-          <span>{t('admin.resident')}</span>
-          <select value={chosen} onChange={(event) => setChosen(event.target.value)} data-testid="legal-resident">
-            <option value="">{t('admin.choose')}</option>
-            {residents.map((r) => (
-              <option key={r.id} value={r.id}>
-                {r.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ResidentChoice residents={residents} value={chosen} onChange={setChosen} testId="legal-resident" />
         {resident && <ResidentLegal key={resident.id} siteId={siteId} resident={resident} onChanged={changed} timeZone={timeZone} />}
       </section>
     </>

@@ -12,6 +12,7 @@ import {
 } from '../api/people.js';
 import { HttpError } from '../api/rest.js';
 import { formatDateTime, formatDay, siteToday } from '../time/format.js';
+import { ResidentChoice } from './NamedSelect.js';
 
 const errorText = (error: unknown) => (error instanceof HttpError ? error.message : String(error));
 
@@ -36,17 +37,7 @@ export function RelativesPanel({
     <section className="panel" data-testid="relatives" aria-labelledby="relatives-title">
       <h2 id="relatives-title">{t('relatives.title')}</h2>
       <p className="muted">{t('relatives.intro')}</p>
-      <label className="field">
-        <span>{t('admin.resident')}</span>
-        <select value={chosen} onChange={(event) => setChosen(event.target.value)} data-testid="relatives-resident">
-          <option value="">{t('admin.choose')}</option>
-          {residents.map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ResidentChoice residents={residents} value={chosen} onChange={setChosen} testId="relatives-resident" />
       {resident && <ResidentRelatives key={resident.id} siteId={siteId} resident={resident} timeZone={timeZone} />}
     </section>
   );

@@ -1,9 +1,10 @@
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { createResident, type ResidentView, type Room } from '../api/admin.js';
-import { HttpError } from '../api/rest.js';
 import { formatDay } from '../time/format.js';
+import { NamedSelect } from './NamedSelect.js';
 import { PlanEditor } from './PlanEditor.js';
+import { useSaveMessage } from './use-save-message.js';
 
 /** Residents with their plan status and legal basis; choosing one opens the plan editor. */
 export function ResidentsPanel(props: { siteId: string; residents: ResidentView[]; rooms: Room[]; canEdit: boolean; reload: () => void }) {
@@ -67,17 +68,13 @@ function NewResident({ siteId, rooms, onAdded }: { siteId: string; rooms: Room[]
   const { t } = useTranslation();
   const [name, setName] = useState('');
   const [roomId, setRoomId] = useState('');
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, save] = useSaveMessage();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    createResident(siteId, { name: name.trim(), roomId }).then(
-      () => {
-        setName('');
-        setMessage({ ok: true, text: t('admin.saved') });
-        onAdded();
-      },
-      (error: unknown) => setMessage({ ok: false, text: error instanceof HttpError ? error.message : String(error) }),
-    );
+    save(createResident(siteId, { name: name.trim(), roomId }), () => {
+      setName('');
+      onAdded();
+    });
   };
   return (
     <form className="form-grid" onSubmit={submit}>
@@ -85,17 +82,7 @@ function NewResident({ siteId, rooms, onAdded }: { siteId: string; rooms: Room[]
         <span>{t('admin.residentName')}</span>
         <input required maxLength={120} value={name} onChange={(event) => setName(event.target.value)} data-testid="new-resident-name" />
       </label>
-      <label className="field">
-        <span>{t('admin.room')}</span>
-        <select required value={roomId} onChange={(event) => setRoomId(event.target.value)} data-testid="new-resident-room">
-          <option value="" />
-          {rooms.map((room) => (
-            <option key={room.id} value={room.id}>
-              {room.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <NamedSelect label={t('admin.room')} required value={roomId} onChange={setRoomId} options={rooms} testId="new-resident-room" />
       <div className="save-row">
         <button type="submit" className="btn">
           {t('admin.addResident')}
