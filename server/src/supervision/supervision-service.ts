@@ -188,29 +188,7 @@ export class SupervisionService {
           .set({ ended_at: at, ended_by: actor.name, end_reason: 'replaced by a new record' })
           .where('id', '=', previous.id)
           .execute();
-      await trx
-        .insertInto('legal_basis')
-        .values({
-          id,
-          site_id: siteId,
-          resident_id: residentId,
-          kind: input.kind,
-          given_by: input.kind === 'consent' ? input.givenBy : null,
-          guardian_name: input.kind === 'consent' ? (input.guardianName ?? null) : null,
-          consented_on: input.kind === 'consent' ? input.consentedOn : null,
-          decided_on: input.kind === 'vedtak' ? input.decidedOn : null,
-          next_evaluation_on: input.kind === 'vedtak' ? input.nextEvaluationOn : null,
-          reference: input.kind === 'vedtak' ? input.reference : null,
-          note: input.note ?? null,
-          recorded_by: actor.name,
-          recorded_by_id: actor.id,
-          recorded_at: at,
-          evaluated_on: null,
-          ended_at: null,
-          ended_by: null,
-          end_reason: null,
-        })
-        .execute();
+      await insertLegalBasis(trx, { id, siteId, residentId, input, actor, at });
       return {
         value: id,
         audit: (revision) =>
@@ -234,35 +212,15 @@ export class SupervisionService {
 
   /** Ends the current legal basis (consent withdrawn, vedtak lifted): the resident is disarmed at once. */
   async endLegalBasis(siteId: string, residentId: string, reason: string, actor: Actor): Promise<LegalBasis> {
-    const at = this.#nowIso();
-    const id = await this.sites.change(siteId, async (config, trx) => {
-      requireResident(config, residentId);
-      const current = await currentLegal(trx, siteId, residentId);
+    return this.#changeCurrentLegal(siteId, residentId, actor, 'ended', async (current, trx, at) => {
       if (current === undefined) throw new HttpError(409, `resident "${residentId}" has no legal basis recorded`);
       await trx
         .updateTable('legal_basis')
         .set({ ended_at: at, ended_by: actor.name, end_reason: reason })
         .where('id', '=', current.id)
         .execute();
-      return {
-        value: current.id,
-        audit: (revision) =>
-          writeConfigAudit(trx, {
-            siteId,
-            entity: 'legal-basis',
-            entityId: current.id,
-            residentId,
-            action: 'ended',
-            actor,
-            at,
-            revision,
-            detail: { reason },
-          }),
-      };
+      return { id: current.id, detail: { reason } };
     });
-    await this.#remindSite(siteId);
-    const row = await this.db.selectFrom('legal_basis').selectAll().where('id', '=', id.value).executeTakeFirstOrThrow();
-    return this.toLegalBasis(row, this.today(siteId));
   }
 
   /** Records that the current vedtak was evaluated and when it is to be evaluated next. */
@@ -278,10 +236,7 @@ export class SupervisionService {
     if (input.evaluatedOn > today) throw new HttpError(400, `body/evaluatedOn: ${input.evaluatedOn} is in the future (today is ${today})`);
     if (input.nextEvaluationOn <= input.evaluatedOn)
       throw new HttpError(400, `body/nextEvaluationOn: must be after evaluatedOn (${input.evaluatedOn})`);
-    const at = this.#nowIso();
-    const { value: id } = await this.sites.change(siteId, async (config, trx) => {
-      requireResident(config, residentId);
-      const current = await currentLegal(trx, siteId, residentId);
+    return this.#changeCurrentLegal(siteId, residentId, actor, 'evaluated', async (current, trx) => {
       if (current?.kind !== 'vedtak') throw new HttpError(409, `resident "${residentId}" has no vedtak recorded to evaluate`);
       if (current.decided_on !== null && input.evaluatedOn < current.decided_on)
         throw new HttpError(400, `body/evaluatedOn: before the vedtak was decided (${current.decided_on})`);
@@ -290,25 +245,36 @@ export class SupervisionService {
         .set({ evaluated_on: input.evaluatedOn, next_evaluation_on: input.nextEvaluationOn, reminder_state: 'none' })
         .where('id', '=', current.id)
         .execute();
+      return { id: current.id, detail: { ...input, previousNextEvaluationOn: current.next_evaluation_on } };
+    });
+  }
+
+  /**
+   * One change to a resident's legal basis in force, in a site change (so `armed` is re-derived):
+   * `change` is given the current record (none when there is none), updates it or refuses, and
+   * names the record changed and the audit's detail. Then the reminders are re-derived and the
+   * record is read back.
+   */
+  async #changeCurrentLegal(
+    siteId: string,
+    residentId: string,
+    actor: Actor,
+    action: 'ended' | 'evaluated',
+    change: (current: LegalRow | undefined, trx: SiteTransaction, at: string) => Promise<{ id: string; detail: object }>,
+  ): Promise<LegalBasis> {
+    const at = this.#nowIso();
+    const { value: id } = await this.sites.change(siteId, async (config, trx) => {
+      requireResident(config, residentId);
+      const { id, detail } = await change(await currentLegal(trx, siteId, residentId), trx, at);
       return {
-        value: current.id,
+        value: id,
         audit: (revision) =>
-          writeConfigAudit(trx, {
-            siteId,
-            entity: 'legal-basis',
-            entityId: current.id,
-            residentId,
-            action: 'evaluated',
-            actor,
-            at,
-            revision,
-            detail: { ...input, previousNextEvaluationOn: current.next_evaluation_on },
-          }),
+          writeConfigAudit(trx, { siteId, entity: 'legal-basis', entityId: id, residentId, action, actor, at, revision, detail }),
       };
     });
     await this.#remindSite(siteId);
     const row = await this.db.selectFrom('legal_basis').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    return this.toLegalBasis(row, today);
+    return this.toLegalBasis(row, this.today(siteId));
   }
 
   /** Pauses a plan (the resident is disarmed) with a reason, optionally until an instant; pausing a paused plan updates both. */
@@ -402,32 +368,8 @@ export class SupervisionService {
     const { value } = await this.sites.change(siteId, async (config, trx) => {
       const { legal } = await this.records(siteId, trx);
       const ids = config.residents.map((r) => r.id).filter((id) => residentIds.includes(id) && !legal.has(id));
-      for (const residentId of ids) {
-        const id = randomUUID();
-        await trx
-          .insertInto('legal_basis')
-          .values({
-            id,
-            site_id: siteId,
-            resident_id: residentId,
-            kind: 'consent',
-            given_by: 'resident',
-            guardian_name: null,
-            consented_on: today,
-            decided_on: null,
-            next_evaluation_on: null,
-            reference: null,
-            note: 'seeded for a demo or test site',
-            recorded_by: actor.name,
-            recorded_by_id: actor.id,
-            recorded_at: at,
-            evaluated_on: null,
-            ended_at: null,
-            ended_by: null,
-            end_reason: null,
-          })
-          .execute();
-      }
+      const input: LegalBasisInput = { kind: 'consent', givenBy: 'resident', consentedOn: today, note: 'seeded for a demo or test site' };
+      for (const residentId of ids) await insertLegalBasis(trx, { id: randomUUID(), siteId, residentId, input, actor, at });
       return {
         value: ids.length,
         audit: async (revision) => {
@@ -703,6 +645,37 @@ function requireResident(config: SiteConfig, residentId: string) {
   const resident = config.residents.find((r) => r.id === residentId);
   if (resident === undefined) throw new HttpError(404, `no resident "${residentId}" at site "${config.site.id}"`);
   return resident;
+}
+
+/** Stores `input` as a resident's legal basis in force, recorded by `actor` at `at`. */
+async function insertLegalBasis(
+  trx: SiteTransaction,
+  row: { id: string; siteId: string; residentId: string; input: LegalBasisInput; actor: Actor; at: string },
+): Promise<void> {
+  const { id, siteId, residentId, input, actor, at } = row;
+  await trx
+    .insertInto('legal_basis')
+    .values({
+      id,
+      site_id: siteId,
+      resident_id: residentId,
+      kind: input.kind,
+      given_by: input.kind === 'consent' ? input.givenBy : null,
+      guardian_name: input.kind === 'consent' ? (input.guardianName ?? null) : null,
+      consented_on: input.kind === 'consent' ? input.consentedOn : null,
+      decided_on: input.kind === 'vedtak' ? input.decidedOn : null,
+      next_evaluation_on: input.kind === 'vedtak' ? input.nextEvaluationOn : null,
+      reference: input.kind === 'vedtak' ? input.reference : null,
+      note: input.note ?? null,
+      recorded_by: actor.name,
+      recorded_by_id: actor.id,
+      recorded_at: at,
+      evaluated_on: null,
+      ended_at: null,
+      ended_by: null,
+      end_reason: null,
+    })
+    .execute();
 }
 
 const currentLegal = (trx: SiteTransaction, siteId: string, residentId: string) =>
