@@ -19,6 +19,20 @@ describe.each(engines)('the first admin of a new installation ($name)', (engine)
     const users = await server.app.inject({ method: 'GET', url: '/api/users', headers: { cookie } });
     expect(users.statusCode).toBe(200);
     expect(JSON.stringify(users.json())).toContain('"role":"admin"');
+    // Its creation is audited as done by the system, like a user an admin creates.
+    const admin = (users.json() as { users: { id: string; username: string }[] }).users.find((u) => u.username === 'drift');
+    const audit = await server.app.inject({ method: 'GET', url: `/api/users/${admin?.id}/audit`, headers: { cookie } });
+    expect(audit.json()).toMatchObject({
+      entries: [
+        {
+          username: 'drift',
+          action: 'created',
+          actor: 'system (--bootstrap-admin)',
+          actorId: 'system',
+          detail: { displayName: 'Drift', role: 'admin', sites: ['demo'] },
+        },
+      ],
+    });
 
     // Run again (a restart, or another instance), with another name and password: nothing changes.
     expect(await server.auth.bootstrapAdmin({ username: 'other', displayName: 'Other', password: 'another-password-2', sites: [] })).toBe(

@@ -1,9 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Transaction } from 'kysely';
+import type { Actor } from '../sites/config-audit.js';
 import type { RelationalDb } from '../stores/relational/database.js';
 import type { RelationalSchema } from '../stores/relational/schema.js';
 import { LoginLimits } from './login-limits.js';
+import { insertUser } from './user-admin.js';
 
 export const ROLES = ['nurse', 'nurse_in_charge', 'relative', 'technician', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -37,6 +39,8 @@ const LOCK_MS = 15 * 60_000;
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Argon2id (the library's default algorithm, stated anyway): 19 MiB, 2 passes, 1 lane (OWASP). */
+/** Who the audit says created the first admin. */
+const BOOTSTRAP_ACTOR: Actor = { id: 'system', name: 'system (--bootstrap-admin)' };
 const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 /** Written in the transaction of a user change (its audit row), so there is no change without it. */
@@ -110,26 +114,9 @@ export class AuthService {
         .where('disabled_at', 'is', null)
         .executeTakeFirst();
       if (admin !== undefined) return false;
-      const inserted = await trx
-        .insertInto('users')
-        .values({ id, username, display_name: input.displayName, role: 'admin', password_hash: passwordHash, created_at: at })
-        .onConflict((oc) => oc.column('username').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (inserted === undefined) throw new Error(`the username "${username}" is taken by a user who is not an enabled admin`);
-      for (const siteId of new Set(input.sites)) await trx.insertInto('user_sites').values({ user_id: id, site_id: siteId }).execute();
-      await trx
-        .insertInto('user_audit')
-        .values({
-          user_id: id,
-          username,
-          action: 'created',
-          actor: 'system (--bootstrap-admin)',
-          actor_id: 'system',
-          at,
-          detail: JSON.stringify({ displayName: input.displayName, role: 'admin', sites: [...new Set(input.sites)] }),
-        })
-        .execute();
+      const user = { id, username, displayName: input.displayName, role: 'admin' as const, passwordHash, sites: [...new Set(input.sites)] };
+      if (!(await insertUser(trx, user, BOOTSTRAP_ACTOR, at)))
+        throw new Error(`the username "${username}" is taken by a user who is not an enabled admin`);
       return true;
     });
   }

@@ -126,16 +126,8 @@ export class UserAdmin {
     const id = randomUUID();
     const at = this.#at();
     return this.db.transaction().execute(async (trx) => {
-      // The unique username decides between two admins creating the same one at once.
-      const inserted = await trx
-        .insertInto('users')
-        .values({ id, username, display_name: input.displayName, role: input.role, password_hash: passwordHash, created_at: at })
-        .onConflict((oc) => oc.column('username').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (inserted === undefined) throw new HttpError(409, `body/username: "${username}" is taken`);
-      for (const siteId of sites) await trx.insertInto('user_sites').values({ user_id: id, site_id: siteId }).execute();
-      await this.#audit(trx, { id, username }, 'created', actor, at, { displayName: input.displayName, role: input.role, sites });
+      const user = { id, username, displayName: input.displayName, role: input.role, passwordHash, sites };
+      if (!(await insertUser(trx, user, actor, at))) throw new HttpError(409, `body/username: "${username}" is taken`);
       return this.#readOrThrow(trx, id);
     });
   }
@@ -162,7 +154,7 @@ export class UserAdmin {
         await trx.deleteFrom('user_sites').where('user_id', '=', userId).execute();
         for (const siteId of after.sites) await trx.insertInto('user_sites').values({ user_id: userId, site_id: siteId }).execute();
       }
-      await this.#audit(trx, before, 'updated', actor, at, diff);
+      await writeUserAudit(trx, before, 'updated', actor, at, diff);
       return { view: await this.#readOrThrow(trx, userId), changed: diff.role !== undefined || diff.sites !== undefined };
     });
     if (changed) await this.auth.reconnectLive(userId);
@@ -174,21 +166,21 @@ export class UserAdmin {
     if (userId === actor.id) throw new HttpError(409, 'you cannot disable yourself (ask another admin)');
     const before = await this.#readOrThrow(this.db, userId);
     if (before.disabledAt !== null) return before;
-    await this.auth.disableUser(userId, (trx) => this.#audit(trx, before, 'disabled', actor, this.#at(), null));
+    await this.auth.disableUser(userId, (trx) => writeUserAudit(trx, before, 'disabled', actor, this.#at(), null));
     return this.#readOrThrow(this.db, userId);
   }
 
   async enable(userId: string, actor: Actor): Promise<UserView> {
     const before = await this.#readOrThrow(this.db, userId);
     if (before.disabledAt === null) return before;
-    await this.auth.enableUser(userId, (trx) => this.#audit(trx, before, 'enabled', actor, this.#at(), null));
+    await this.auth.enableUser(userId, (trx) => writeUserAudit(trx, before, 'enabled', actor, this.#at(), null));
     return this.#readOrThrow(this.db, userId);
   }
 
   /** Sets a new password (argon2id) and ends the user's sessions. The password is never audited or logged. */
   async resetPassword(userId: string, password: string, actor: Actor): Promise<UserView> {
     const before = await this.#readOrThrow(this.db, userId);
-    if (!(await this.auth.setPassword(userId, password, (trx) => this.#audit(trx, before, 'password-reset', actor, this.#at(), null))))
+    if (!(await this.auth.setPassword(userId, password, (trx) => writeUserAudit(trx, before, 'password-reset', actor, this.#at(), null))))
       throw new HttpError(404, `no user "${userId}"`);
     return this.#readOrThrow(this.db, userId);
   }
@@ -224,28 +216,6 @@ export class UserAdmin {
     return [...new Set(sites)].sort();
   }
 
-  async #audit(
-    trx: Trx,
-    user: { id: string; username: string },
-    action: string,
-    actor: Actor,
-    at: string,
-    detail: object | null,
-  ): Promise<void> {
-    await trx
-      .insertInto('user_audit')
-      .values({
-        user_id: user.id,
-        username: user.username,
-        action,
-        actor: actor.name,
-        actor_id: actor.id,
-        at,
-        detail: detail === null ? null : JSON.stringify(detail),
-      })
-      .execute();
-  }
-
   async #read(db: RelationalDb | Trx, userId: string): Promise<UserView | null> {
     const row = await db
       .selectFrom('users')
@@ -270,4 +240,51 @@ export class UserAdmin {
     if (user === null) throw new HttpError(404, `no user "${userId}"`);
     return user;
   }
+}
+
+/**
+ * Inserts a user with their sites and the `created` audit row, in the caller's transaction (the
+ * admin pages' create, and the first admin of an installation); false when the username is taken.
+ */
+export async function insertUser(
+  trx: Trx,
+  user: { id: string; username: string; displayName: string; role: Role; passwordHash: string; sites: string[] },
+  actor: Actor,
+  at: string,
+): Promise<boolean> {
+  const { id, username, displayName, role, sites } = user;
+  // The unique username decides between two creating the same one at once.
+  const inserted = await trx
+    .insertInto('users')
+    .values({ id, username, display_name: displayName, role, password_hash: user.passwordHash, created_at: at })
+    .onConflict((oc) => oc.column('username').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted === undefined) return false;
+  for (const siteId of sites) await trx.insertInto('user_sites').values({ user_id: id, site_id: siteId }).execute();
+  await writeUserAudit(trx, user, 'created', actor, at, { displayName, role, sites });
+  return true;
+}
+
+/** One `user_audit` row, written in the transaction of the change it records. */
+async function writeUserAudit(
+  trx: Trx,
+  user: { id: string; username: string },
+  action: string,
+  actor: Actor,
+  at: string,
+  detail: object | null,
+): Promise<void> {
+  await trx
+    .insertInto('user_audit')
+    .values({
+      user_id: user.id,
+      username: user.username,
+      action,
+      actor: actor.name,
+      actor_id: actor.id,
+      at,
+      detail: detail === null ? null : JSON.stringify(detail),
+    })
+    .execute();
 }
