@@ -24,9 +24,15 @@ export const flapping: TechnicalRule = {
       if (ctx.now >= quiet.at) ctx.clear('flapping', quiet.eventId);
       return;
     }
-    const recent = ctx.state.changes.filter((c) => c.at > ctx.now - FLAPPING_WINDOW_MS);
+    // Counted before anything is allocated: this runs for every event of every door and bed sensor.
+    const { changes } = ctx.state;
+    const after = ctx.now - FLAPPING_WINDOW_MS;
+    let count = 0;
+    for (let i = 0; i < changes.length; i++) if ((changes[i] as { at: number }).at > after) count++;
+    if (count === 0 || count <= ctx.settings.flappingChangesPerMinute) return;
+    const recent = changes.filter((c) => c.at > after);
     const first = recent[0];
-    if (first === undefined || recent.length <= ctx.settings.flappingChangesPerMinute) return;
+    if (first === undefined) return;
     ctx.raise('flapping', {
       since: first.at,
       eventIds: recent.map((c) => c.eventId),
