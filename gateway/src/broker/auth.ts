@@ -39,15 +39,47 @@ const refuse = (returnCode: 3 | 4 | 5, message: string): AuthenticateError =>
 /** True when `topic` is `base` or lies below it: what the filter `base/#` matches (MQTT 3.1.1 §4.7.1.2). */
 const within = (topic: string, base: string): boolean => topic === base || topic.startsWith(`${base}/`);
 
-/** Whether a topic filter matches a topic name (MQTT 3.1.1 §4.7.1); `$` topics are refused before this. */
+/** Whether `a[aFrom, aTo)` and `b[bFrom, bTo)` are the same characters. */
+function sameLevel(a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number): boolean {
+  if (aTo - aFrom !== bTo - bFrom) return false;
+  for (let i = 0; i < aTo - aFrom; i++) if (a.charCodeAt(aFrom + i) !== b.charCodeAt(bFrom + i)) return false;
+  return true;
+}
+
+/**
+ * Whether a topic filter matches a topic name (MQTT 3.1.1 §4.7.1); `$` topics are refused before this.
+ * Walks the levels in place: it runs for every message, and splitting both strings allocated two arrays
+ * and their strings each time.
+ */
 export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true; // also matches the parent level (§4.7.1.2)
-    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  let f = 0; // where the filter's current level starts
+  let t = 0; // where the topic's current level starts; past its end once the topic has no level left
+  for (;;) {
+    let fEnd = filter.indexOf('/', f);
+    if (fEnd < 0) fEnd = filter.length;
+    const single = fEnd - f === 1;
+    if (single && filter.charCodeAt(f) === 0x23) return true; // '#' also matches the parent level (§4.7.1.2)
+    if (t > topic.length) return false;
+    let tEnd = topic.indexOf('/', t);
+    if (tEnd < 0) tEnd = topic.length;
+    if (!(single && filter.charCodeAt(f) === 0x2b) && !sameLevel(filter, f, fEnd, topic, t, tEnd)) return false; // '+': any one level
+    if (fEnd === filter.length) return tEnd === topic.length;
+    f = fEnd + 1;
+    t = tEnd === topic.length ? topic.length + 1 : tEnd + 1;
   }
-  return f.length === t.length;
+}
+
+/** The topics and prefixes `mayPublish` compares with, made once per site instead of on every message. */
+const siteTopics = new Map<string, { alarms: string; alarmsBelow: string; prefix: string; sensors: string; clock: string }>();
+function topicsOfSite(siteId: string) {
+  let known = siteTopics.get(siteId);
+  if (known === undefined) {
+    const alarms = topics.alarms(siteId);
+    const prefix = `${TOPIC_ROOT}/${siteId}/`;
+    known = { alarms, alarmsBelow: `${alarms}/`, prefix, sensors: `${prefix}sensors/`, clock: topics.clock(siteId) };
+    siteTopics.set(siteId, known);
+  }
+  return known;
 }
 
 /**
@@ -61,10 +93,10 @@ export function mayPublish(
   site: { siteId: string; acceptClock: boolean; demoFilters: readonly string[] },
 ): boolean {
   if (topic.startsWith('$')) return false; // MQTT 3.1.1 §4.7.2: topics beginning with `$` are the server's
-  const alarms = topics.alarms(site.siteId);
-  if (within(topic, alarms)) return false;
-  const sitePrefix = `${TOPIC_ROOT}/${site.siteId}/`;
-  const isClock = topic === topics.clock(site.siteId);
+  const known = topicsOfSite(site.siteId);
+  if (topic === known.alarms || topic.startsWith(known.alarmsBelow)) return false;
+  const sitePrefix = known.prefix;
+  const isClock = topic === known.clock;
   const clock = site.acceptClock && isClock;
   switch (identity.role) {
     case 'anonymous':
@@ -72,11 +104,11 @@ export function mayPublish(
       // Demo mode and the deprecated plain-password users keep the rules of before: whatever the
       // gateway listens to (any sensor topic of this site, Zigbee2MQTT's base topic), and the clock.
       if (isClock) return clock;
-      return topic.startsWith(`${sitePrefix}sensors/`) || site.demoFilters.some((filter) => topicMatches(filter, topic));
+      return topic.startsWith(known.sensors) || site.demoFilters.some((filter) => topicMatches(filter, topic));
     case 'sensor': {
       const levels = topic.slice(sitePrefix.length).split('/');
       return (
-        topic.startsWith(`${sitePrefix}sensors/`) &&
+        topic.startsWith(known.sensors) &&
         levels.length === 3 &&
         identity.sensorIds.has(levels[1] ?? '') &&
         (levels[2] === 'state' || levels[2] === 'availability')
@@ -87,10 +119,7 @@ export function mayPublish(
     case 'simulator': {
       // The simulator plays a whole ward: every sensor's state and availability, and the clock.
       const levels = topic.slice(sitePrefix.length).split('/');
-      return (
-        clock ||
-        (topic.startsWith(`${sitePrefix}sensors/`) && levels.length === 3 && (levels[2] === 'state' || levels[2] === 'availability'))
-      );
+      return clock || (topic.startsWith(known.sensors) && levels.length === 3 && (levels[2] === 'state' || levels[2] === 'availability'));
     }
     case 'consumer':
       return false;
