@@ -166,7 +166,8 @@ const pssMb = (pid: number) =>
 
 const isRenderer = (pid: number) => {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--type=renderer');
+    // Chromium rewrites its command line with spaces between the arguments.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/).includes('--type=renderer');
   } catch {
     return false;
   }
