@@ -187,7 +187,11 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   const auth = new AuthService(db, () => clock.now());
   const sessionExpiry = new SessionExpiry(auth, root.child({ module: 'sessions' }), options.sessionSweepMs);
   const nights = new NightSummaryService(db, sites, timeSeries, clock, root.child({ module: 'night-summaries' }));
-  const relatives = new RelativeService(db, () => clock.now());
+  const relatives = new RelativeService(
+    db,
+    () => clock.now(),
+    (siteId) => sites.get(siteId)?.site.timezone ?? 'Europe/Oslo',
+  );
   const retention = new RetentionJob(nights, timeSeries, clock, root.child({ module: 'retention' }), options.retention);
   const testSettings = new TestSettings(db, new SecretBox(loadSecretKey(options.commissioning?.secretKey, options.dataDir)), () =>
     clock.now(),

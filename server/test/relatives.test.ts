@@ -158,6 +158,20 @@ describe.each(engines)('relatives: links, consent to share, what they see, acces
     expect((await nurse.get('/api/sites/demo/relative-access-log')).statusCode).toBe(403);
   });
 
+  it("dates a consent by the site's day: just after midnight in Oslo, while UTC is still on yesterday", async () => {
+    const { server: s, clock } = await start();
+    // 00:30 in Oslo on 27 November is 23:30 UTC on the 26th.
+    clock.set(oslo('2026-11-27', '00:30'));
+    const lead = await as(s, 'leder', 'nurse_in_charge', ['demo']);
+    const tomorrow = await lead.post('/api/sites/demo/residents/res-1/sharing-consent', { givenBy: 'resident', givenOn: '2026-11-28' });
+    expect([tomorrow.statusCode, tomorrow.json<{ error: string }>().error]).toEqual([
+      400,
+      'body/givenOn: a consent cannot be given in the future (today is 2026-11-27)',
+    ]);
+    const today = await lead.post('/api/sites/demo/residents/res-1/sharing-consent', { givenBy: 'resident', givenOn: '2026-11-27' });
+    expect(today.statusCode).toBe(200);
+  });
+
   it('validates links and consents, and keeps staff of other sites and plain nurses out', async () => {
     const { server: s } = await start();
     const lead = await as(s, 'leder', 'nurse_in_charge', ['demo']);

@@ -3,6 +3,7 @@ import type { AccessLogEntry, ConsentInput, RelativeLink, SharingConsent } from 
 import type { SessionUser } from '../auth/auth-service.js';
 import { HttpError } from '../routes/http-error.js';
 import type { RelationalDb } from '../stores/relational/database.js';
+import { localDate } from '../supervision/dates.js';
 
 /** What a relative reads, as written to the access log. */
 export type RelativeRead = 'residents' | 'last-night' | 'trend';
@@ -41,6 +42,8 @@ export class RelativeService {
   constructor(
     private readonly db: RelationalDb,
     private readonly now: () => number,
+    /** The site's time zone: "today" for a consent's date is the site's day, not UTC's. */
+    private readonly zoneOf: (siteId: string) => string = () => 'Europe/Oslo',
   ) {}
 
   async link(siteId: string, residentId: string, username: string, actor: SessionUser): Promise<RelativeLink> {
@@ -99,8 +102,8 @@ export class RelativeService {
       throw new HttpError(400, 'body/guardianName: the guardian who consents must be named');
     if (input.givenBy === 'resident' && input.guardianName !== undefined)
       throw new HttpError(400, 'body/guardianName: only a consent given by a guardian names one');
-    const today = new Date(this.now()).toISOString().slice(0, 10);
-    if (input.givenOn > today) throw new HttpError(400, 'body/givenOn: a consent cannot be given in the future');
+    const today = localDate(this.now(), this.zoneOf(siteId));
+    if (input.givenOn > today) throw new HttpError(400, `body/givenOn: a consent cannot be given in the future (today is ${today})`);
     const id = randomUUID();
     try {
       await this.db
