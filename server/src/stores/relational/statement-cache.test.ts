@@ -30,7 +30,11 @@ describe('SQLite statement cache', () => {
       dialect: new SqliteDialect({ database: withStatementCache(fresh()) }),
     });
     await sql`create table t (id integer primary key, name text not null)`.execute(db);
-    for (let id = 1; id <= 3; id++) await db.insertInto('t').values({ id, name: `n${id}` }).execute();
+    for (let id = 1; id <= 3; id++)
+      await db
+        .insertInto('t')
+        .values({ id, name: `n${id}` })
+        .execute();
     const all = () => db.selectFrom('t').selectAll().orderBy('id').execute();
     expect(await all()).toEqual([
       { id: 1, name: 'n1' },
