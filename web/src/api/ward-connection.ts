@@ -91,6 +91,8 @@ export class WardConnection {
     this.fallbackTimer = undefined;
     this.feed?.stop();
     this.feed = null;
+    // What was pushed is not lost with the connection (a remount starts it again on the same store).
+    this.store.flushRooms();
     this.socket?.disconnect();
     this.socket?.removeAllListeners();
     this.socket = null;

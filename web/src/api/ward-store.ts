@@ -36,6 +36,14 @@ export interface WardSnapshot {
 /** How many resolved alarms to keep for the night's history. */
 const MAX_RESOLVED = 300;
 
+/**
+ * Room changes are applied at most this often, each room at its latest state: a large ward
+ * sends a `room` event per changed room per gateway batch, and rendering each one on its own
+ * kept a 500-room board's renderer busy enough that alarm cards waited seconds behind them.
+ * Alarms never wait for this: they are applied the moment they arrive.
+ */
+export const ROOM_BATCH_MS = 100;
+
 const initial: WardSnapshot = {
   site: null,
   gatewayConnected: null,
@@ -63,6 +71,11 @@ export class WardStore {
   private readonly listeners = new Set<() => void>();
   /** performance.now() of the last socket event per room id, and for clock and gateway. */
   private readonly pushedAt = new Map<string, number>();
+  /** Where each room of the ward is in `snapshot.rooms`. */
+  private roomIndex = new Map<string, number>();
+  /** Room states pushed since the last batch was applied, the latest per room. */
+  private readonly pendingRooms = new Map<string, RoomState>();
+  private roomTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -113,6 +126,9 @@ export class WardStore {
   /** `requestedAt` is performance.now() when the request left: socket news after that wins. */
   applyWard(view: WardView, requestedAt: number): void {
     const pushedRooms = new Map(this.snapshot.rooms.map((room) => [room.roomId, room]));
+    // Pushes still waiting for their batch are the newest this tablet knows: they take part in the merge now.
+    for (const [roomId, room] of this.pendingRooms) pushedRooms.set(roomId, room);
+    this.dropPendingRooms();
     const rooms = view.rooms.map((room) => {
       const pushed = pushedRooms.get(room.roomId);
       return pushed && (this.pushedAt.get(`room:${room.roomId}`) ?? -1) > requestedAt ? pushed : room;
@@ -120,6 +136,7 @@ export class WardStore {
     const clockIsNewer =
       (this.pushedAt.get('clock') ?? -1) > requestedAt || (view.clock !== null && !snapshotClockWins(this.snapshot.clock, view.clock));
     const gatewayIsNewer = (this.pushedAt.get('gateway') ?? -1) > requestedAt;
+    this.roomIndex = new Map(rooms.map((room, index) => [room.roomId, index]));
     this.update({
       site: view.site,
       rooms,
@@ -129,13 +146,39 @@ export class WardStore {
     });
   }
 
+  /** A pushed room state: applied with the next batch (within ROOM_BATCH_MS), see `flushRooms`. */
   applyRoom(room: RoomState): void {
-    const index = this.snapshot.rooms.findIndex((known) => known.roomId === room.roomId);
     // `/staff` broadcasts every site's rooms and RoomState carries no site id, so a room this
     // ward does not have is someone else's (or new: the next /api/ward brings it).
-    if (index < 0) return;
+    if (!this.roomIndex.has(room.roomId)) return;
     this.pushedAt.set(`room:${room.roomId}`, performance.now());
-    this.update({ rooms: this.snapshot.rooms.with(index, room) });
+    this.pendingRooms.set(room.roomId, room);
+    this.roomTimer ??= setTimeout(() => this.flushRooms(), ROOM_BATCH_MS);
+  }
+
+  /**
+   * Applies the room states pushed since the last batch, in one snapshot: one new rooms array
+   * in which only the changed rooms are new objects, so a memoised tile of an unchanged room
+   * does not render again.
+   */
+  flushRooms(): void {
+    if (this.pendingRooms.size === 0) {
+      this.dropPendingRooms();
+      return;
+    }
+    const rooms = [...this.snapshot.rooms];
+    for (const [roomId, room] of this.pendingRooms) {
+      const index = this.roomIndex.get(roomId);
+      if (index !== undefined) rooms[index] = room;
+    }
+    this.dropPendingRooms();
+    this.update({ rooms });
+  }
+
+  private dropPendingRooms(): void {
+    this.pendingRooms.clear();
+    clearTimeout(this.roomTimer);
+    this.roomTimer = undefined;
   }
 
   applyClock(clock: SiteClock): void {
@@ -192,7 +235,7 @@ export class WardStore {
  * Every alarm the board should show: the server's, plus those only the gateway's local feed
  * knows (raised while the server was gone). The server's version of an alarm always wins.
  */
-export function knownAlarms(snapshot: WardSnapshot): Alarm[] {
+export function knownAlarms(snapshot: Pick<WardSnapshot, 'alarms' | 'fallback' | 'rooms'>): Alarm[] {
   const all = [...snapshot.alarms.values()];
   for (const local of snapshot.fallback.alarms) {
     if (!snapshot.alarms.has(local.id)) all.push(localToAlarm(local, snapshot.rooms));
