@@ -1,7 +1,7 @@
 import { lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { fetchMe, logout, type Me } from './api/auth.js';
-import { useWard, WardProvider } from './api/ward-context.js';
+import { useWardPart, WardProvider } from './api/ward-context.js';
 import { Login } from './pages/Login.js';
 import { StartShift } from './pages/StartShift.js';
 import { WardBoard } from './pages/WardBoard.js';
@@ -151,10 +151,12 @@ function ServerUnreachable() {
   );
 }
 
+/** The site clock for the shift's pages; room updates do not reach it (they would re-render every clock reader). */
 function WardClock({ children }: { children: ReactNode }) {
-  const ward = useWard();
+  const clock = useWardPart((ward) => ward.clock);
+  const timeZone = useWardPart((ward) => ward.site?.timezone);
   return (
-    <SiteTimeProvider clock={ward.clock} timeZone={ward.site?.timezone}>
+    <SiteTimeProvider clock={clock} timeZone={timeZone}>
       {children}
     </SiteTimeProvider>
   );

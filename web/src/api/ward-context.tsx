@@ -35,3 +35,12 @@ export function useWard(): WardSnapshot {
   const { store } = useWardConnection();
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
+
+/**
+ * One part of the ward (`select` must return a value kept in the snapshot, or a primitive): the
+ * component renders again only when that part changes, not with every room update.
+ */
+export function useWardPart<T>(select: (ward: WardSnapshot) => T): T {
+  const { store } = useWardConnection();
+  return useSyncExternalStore(store.subscribe, () => select(store.getSnapshot()));
+}

@@ -1,13 +1,14 @@
 import type { Alarm } from '@nattevakt/protocol/alarm';
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AlarmCard } from './AlarmCard.js';
 
 /**
  * Every open alarm, in a panel that takes a third of the screen and cannot be closed while any
- * alarm is open; an unanswered high alarm also flashes the frame of the whole board.
+ * alarm is open; an unanswered high alarm also flashes the frame of the whole board. Memoised:
+ * the board passes the same list until an alarm changes, so room updates do not render the cards.
  */
-export function AlarmOverlay({ alarms, nurse }: { alarms: readonly Alarm[]; nurse: string }) {
+export const AlarmOverlay = memo(function AlarmOverlay({ alarms, nurse }: { alarms: readonly Alarm[]; nurse: string }) {
   const { t } = useTranslation();
   // One outcome panel at a time, so its buttons are never ambiguous.
   const [choosingFor, setChoosingFor] = useState<string | null>(null);
@@ -34,4 +35,4 @@ export function AlarmOverlay({ alarms, nurse }: { alarms: readonly Alarm[]; nurs
       </div>
     </section>
   );
-}
+});

@@ -1,4 +1,5 @@
 import type { Alarm } from '@nattevakt/protocol/alarm';
+import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ruleTitle } from '../alarms/explain.js';
 import { instantMs } from '../api/ward-store.js';
@@ -6,9 +7,10 @@ import { useSiteTime } from '../time/site-time.js';
 
 /**
  * Tonight's closed alarms for the handover in the morning: the server's history of the night
- * (so it survives a reload), with what this tablet saw close merged in.
+ * (so it survives a reload), with what this tablet saw close merged in. Memoised: room updates
+ * leave its props as they were.
  */
-export function NightHistory({
+export const NightHistory = memo(function NightHistory({
   alarms,
   loading = false,
   failed = false,
@@ -65,7 +67,7 @@ export function NightHistory({
       )}
     </details>
   );
-}
+});
 
 /** Both instants are on the server's clock (raisedAt is on the site clock, which may be simulated). */
 function responseText(alarm: Alarm, t: ReturnType<typeof useTranslation>['t']): string {

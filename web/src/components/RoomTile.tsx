@@ -1,6 +1,7 @@
 import type { Priority } from '@nattevakt/protocol/site-config';
 import type { RoomState } from '@nattevakt/protocol/ward';
 import type { TFunction } from 'i18next';
+import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { minutesSince } from '../time/format.js';
 import { useSiteTime } from '../time/site-time.js';
@@ -16,9 +17,13 @@ interface Props {
   unanswered: boolean;
 }
 
-export function RoomTile({ room, alarm, unanswered }: Props) {
+/**
+ * One room of the grid. Memoised: the store replaces only the changed room's object, so on a
+ * large ward a room update renders its own tile, not all of them. The clock is read only by the
+ * minutes out of bed, so its tick does not render every tile either.
+ */
+export const RoomTile = memo(function RoomTile({ room, alarm, unanswered }: Props) {
   const { t } = useTranslation();
-  const { now } = useSiteTime();
   const kinds = new Set(room.sensors.map((sensor) => sensor.kind));
   const showBed = kinds.has('bed') || room.bed.occupied !== null;
   const showDoor = kinds.has('door') || room.door.open !== null;
@@ -39,7 +44,7 @@ export function RoomTile({ room, alarm, unanswered }: Props) {
       <ul className="room-state">
         {showBed && (
           <li className={outOfBed ? 'state state-attention' : 'state'} data-testid={`bed-${room.roomId}`}>
-            {bedText(room, now, t)}
+            {room.bed.occupied === false ? <OutOfBed since={room.bed.since} /> : bedText(room, t)}
           </li>
         )}
         {showDoor && (
@@ -65,12 +70,17 @@ export function RoomTile({ room, alarm, unanswered }: Props) {
       </ul>
     </article>
   );
+});
+
+function bedText(room: RoomState, t: TFunction): string {
+  return room.bed.occupied === null ? t('room.bedUnknown') : t('room.inBed');
 }
 
-function bedText(room: RoomState, now: number, t: TFunction): string {
-  if (room.bed.occupied === null) return t('room.bedUnknown');
-  if (room.bed.occupied) return t('room.inBed');
-  const minutes = minutesSince(room.bed.since, now);
+/** "Out of bed for N minutes", counted on the site clock as it runs. */
+function OutOfBed({ since }: { since: string | null }) {
+  const { t } = useTranslation();
+  const { now } = useSiteTime();
+  const minutes = minutesSince(since, now);
   return minutes === null ? t('room.outOfBed') : t('room.outOfBedFor', { minutes });
 }
 

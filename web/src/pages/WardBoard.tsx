@@ -1,3 +1,4 @@
+import type { RoomState } from '@nattevakt/protocol/ward';
 import { useEffect, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useAlarmSound } from '../alarm-sound/useAlarmSound.js';
@@ -13,12 +14,21 @@ import { SiteHeader } from '../components/SiteHeader.js';
 import { UnprotectedPanel } from '../components/UnprotectedPanel.js';
 import { mergeHistory, useNightHistory } from '../history/night-history.js';
 
+const NO_ROOMS: readonly RoomState[] = [];
+
 export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }) {
   const { t } = useTranslation();
   const ward = useWard();
   const siteId = ward.site?.id;
+  const { alarms, fallback } = ward;
+  // The rooms only name the rooms of the gateway feed's alarms: without those, a room update
+  // must leave the alarm lists (and so the overlay's cards) as they were.
+  const feedRooms = fallback.alarms.length > 0 ? ward.rooms : NO_ROOMS;
   // Server alarms plus, while the server is gone, those only the gateway's feed knows.
-  const ours = useMemo(() => alarmsOfSite(knownAlarms(ward), siteId), [ward, siteId]);
+  const ours = useMemo(
+    () => alarmsOfSite(knownAlarms({ alarms, fallback, rooms: feedRooms }), siteId),
+    [alarms, fallback, feedRooms, siteId],
+  );
   const open = useMemo(() => openAlarmsInOrder(ours), [ours]);
   const resolved = useMemo(() => resolvedAlarmsInOrder(ours), [ours]);
   const linkDown = ward.link === 'disconnected';

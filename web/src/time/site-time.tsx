@@ -1,4 +1,4 @@
-import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
+import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
 import { formatClock } from './format.js';
 import { type ClockReading, siteNow } from './site-clock.js';
 
@@ -45,12 +45,12 @@ export function SiteTimeProvider({
   }, [speed]);
   // A fresh reading should show at once, not at the next tick.
   const now = siteNow(clock, Math.max(monotonic, clock?.receivedAt ?? 0));
-  const value: SiteTime = {
-    now,
-    timeZone,
-    simulated: clock?.clock.simulated ?? false,
-    format: (instant) => formatClock(instant, timeZone),
-  };
+  const simulated = clock?.clock.simulated ?? false;
+  // A new value re-renders every reader of the clock (each room tile and alarm card): only when the time moves.
+  const value = useMemo<SiteTime>(
+    () => ({ now, timeZone, simulated, format: (instant) => formatClock(instant, timeZone) }),
+    [now, timeZone, simulated],
+  );
   return <SiteTimeContext value={value}>{children}</SiteTimeContext>;
 }
 
