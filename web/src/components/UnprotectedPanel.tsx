@@ -1,6 +1,6 @@
 import type { UnprotectedReason, UnprotectedView } from '@nattevakt/protocol/supervision';
 import type { TFunction } from 'i18next';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ruleName } from '../alarms/explain.js';
 import { alarmsOfSite, isOpen } from '../alarms/order.js';
@@ -13,6 +13,8 @@ import { unprotectedFromRooms, type Weakness } from '../ward/protection.js';
 const REFRESH_MS = 60_000;
 /** Room and alarm changes come in bursts; ask the server once they settle. */
 const SETTLE_MS = 1_000;
+/** ...but no later than this after the first change that has not been asked about. */
+const MAX_WAIT_MS = 10_000;
 
 interface Entry {
   residentId: string;
@@ -35,22 +37,52 @@ export function UnprotectedPanel() {
   const siteId = ward.site?.id;
   const [server, setServer] = useState<UnprotectedView | null>(null);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rooms and alarms are the triggers (a sensor goes silent, a technical alarm opens).
+  // Asks the server once changes settle; kept in a ref so that a change does not restart the refresh.
+  const changed = useRef<(() => void) | null>(null);
   useEffect(() => {
     if (siteId === undefined || ward.link !== 'connected') return;
     const aborter = new AbortController();
-    const load = () =>
-      getJson<UnprotectedView>(`/api/sites/${encodeURIComponent(siteId)}/unprotected`, aborter.signal).then(setServer, (error: unknown) => {
-        if (!aborter.signal.aborted && error instanceof HttpError) setServer(null);
-      });
-    const settle = setTimeout(load, SETTLE_MS);
+    let latest = 0;
+    const load = () => {
+      const asked = ++latest;
+      // Only the newest answer counts: two asks a second apart may come back in either order.
+      getJson<UnprotectedView>(`/api/sites/${encodeURIComponent(siteId)}/unprotected`, aborter.signal).then(
+        (view) => {
+          if (asked === latest) setServer(view);
+        },
+        (error: unknown) => {
+          if (!aborter.signal.aborted && asked === latest && error instanceof HttpError) setServer(null);
+        },
+      );
+    };
+    let settle: ReturnType<typeof setTimeout> | undefined;
+    let firstChange: number | null = null;
+    // A busy ward changes a room every few hundred ms: settling alone would never ask, so at most MAX_WAIT_MS after the first change.
+    const onChange = () => {
+      firstChange ??= Date.now();
+      clearTimeout(settle);
+      settle = setTimeout(
+        () => {
+          firstChange = null;
+          load();
+        },
+        Math.max(0, Math.min(SETTLE_MS, firstChange + MAX_WAIT_MS - Date.now())),
+      );
+    };
+    changed.current = onChange;
+    onChange();
     const timer = setInterval(load, REFRESH_MS);
     return () => {
+      changed.current = null;
       aborter.abort();
       clearTimeout(settle);
       clearInterval(timer);
     };
-  }, [siteId, ward.link, ward.rooms, ward.alarms]);
+  }, [siteId, ward.link]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rooms and alarms are the triggers (a sensor goes silent, a technical alarm opens).
+  useEffect(() => {
+    changed.current?.();
+  }, [ward.rooms, ward.alarms]);
 
   const minute = Math.floor(now / 60_000);
   const derived = useMemo(() => {
