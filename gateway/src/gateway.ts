@@ -107,7 +107,10 @@ export class Gateway {
     this.#siteConfig = this.#initialSiteConfig();
     const log = (module: string) => this.logger.child({ module });
 
-    this.#outbox = new Outbox(join(config.stateDir, 'outbox.db'));
+    this.#outbox = new Outbox(join(config.stateDir, 'outbox.db'), {
+      onCheckpointWorkerFailed: (error) =>
+        this.logger.warn({ err: error.message }, 'outbox checkpoint worker gone: SQLite checkpoints on the event loop again'),
+    });
     this.#runtime = new RuleRuntime(this.#siteConfig, this.clock, this.bus, log('rules'));
     this.#runtime.start();
     this.#board = new LocalAlarmBoard(join(config.stateDir, 'open-alarms.json'), this.bus, log('local-alarms'));
@@ -192,7 +195,7 @@ export class Gateway {
     this.#feed?.engine.close();
     await this.#transport?.stop();
     await this.#health?.close();
-    this.#outbox?.close();
+    await this.#outbox?.close();
     this.#transport = null;
     this.#health = null;
     this.#outbox = null;

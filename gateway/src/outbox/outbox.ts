@@ -1,7 +1,20 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { OutboxItem } from '@nattevakt/protocol/socket-events';
 import Database from 'better-sqlite3';
+import { WalCheckpointer } from './wal-checkpointer.js';
+
+export interface OutboxOptions {
+  /**
+   * Run WAL checkpoints on a worker thread instead of inside a commit on the event loop (default:
+   * on, for a file; the worker needs the built `checkpoint-worker.js` next to this module, so from
+   * TypeScript sources SQLite's own checkpoints stay).
+   */
+  checkpointWorker?: boolean;
+  /** Told when the worker is gone and SQLite's own checkpoints are back. */
+  onCheckpointWorkerFailed?: (error: Error) => void;
+}
 
 export interface OutboxEntry {
   seq: number;
@@ -35,12 +48,25 @@ export class Outbox {
   /** Rows in the table, kept as rows come and go: COUNT(*) walks the whole table, and /metrics asks often. */
   #depth: number;
 
-  constructor(path: string) {
+  readonly #checkpointer: WalCheckpointer | null = null;
+
+  constructor(path: string, options: OutboxOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     // WAL + NORMAL survives a process crash (kill -9) without an fsync per message.
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
+    const worker = new URL('./checkpoint-worker.js', import.meta.url);
+    if (path !== ':memory:' && (options.checkpointWorker ?? true) && existsSync(fileURLToPath(worker))) {
+      this.#db.pragma('wal_autocheckpoint = 0');
+      this.#checkpointer = new WalCheckpointer(path, {
+        failed: (error) => {
+          // Never let the WAL grow without bound: SQLite's own checkpoints again.
+          if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000');
+          options.onCheckpointWorkerFailed?.(error);
+        },
+      });
+    }
     this.#db.exec(
       'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL, created_at INTEGER NOT NULL)',
     );
@@ -110,9 +136,17 @@ export class Outbox {
     return row === undefined ? 0 : Math.max(0, (now - row.t) / 1000);
   }
 
-  close(): void {
+  /** Whether WAL checkpoints run on a worker thread. */
+  get checkpointsInWorker(): boolean {
+    return this.#checkpointer !== null;
+  }
+
+  /** Commits what is open and closes; the checkpoint worker (if any) closes its connection after. */
+  close(): Promise<void> {
     this.#commitNow(false);
+    const stopped = this.#checkpointer?.stop() ?? Promise.resolve();
     this.#db.close();
+    return stopped;
   }
 
   /** Commits the open batch and tells who waited; `later` defers them to a microtask (no re-entry into a caller mid-peek). */
