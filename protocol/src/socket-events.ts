@@ -44,7 +44,12 @@ export interface GatewayStatus {
 
 /** `/gateway` namespace: a site's gateway → the server. Auth: `{ token }` in the handshake. */
 export interface GatewayClientToServer {
-  batch: (items: OutboxItem[], ack: (result: BatchAck) => void) => void;
+  /**
+   * Outbox items in order: an array, or the same array as JSON text in a binary attachment (what the
+   * gateway sends: its outbox keeps each item as JSON text, so a batch is joined, not parsed and
+   * serialised again).
+   */
+  batch: (items: OutboxItem[] | Uint8Array, ack: (result: BatchAck) => void) => void;
   clock: (clock: SiteClock) => void;
 }
 export interface GatewayServerToClient {

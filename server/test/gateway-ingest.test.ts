@@ -186,6 +186,25 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     expect((await server.ward.room('demo', 'room-1'))?.sensors[0]?.lastSeen).toBe('2026-11-25T02:01:00.000Z');
   });
 
+  it('takes a batch as JSON text in a binary attachment (as the gateway sends it), and refuses one that is not JSON', async () => {
+    const { socket } = await connectGateway(TOKEN);
+    const items: OutboxItem[] = [
+      { type: 'event', event: event('bin-1', true, '2026-11-25T02:10:00.000Z') },
+      { type: 'alarm', alarm: { ...decision, id: 'alarm-bin' } },
+    ];
+    const ack: BatchAck = await socket.emitWithAck('batch', Buffer.from(JSON.stringify(items)));
+    expect(ack).toEqual({ ok: true, accepted: 2, rejected: [] });
+    const stored = await server.timeSeries.range('demo', new Date('2026-11-25T00:00:00Z'), new Date('2026-11-26T00:00:00Z'));
+    expect(stored.map((e) => e.id)).toEqual(['bin-1']);
+    expect((await server.alarms.open()).alarms.map((a) => a.id)).toEqual(['alarm-bin']);
+    const bad: BatchAck = await socket.emitWithAck('batch', Buffer.from('[{"type":"event",'));
+    expect(bad).toEqual({ ok: false, accepted: 0, rejected: [], error: 'a binary batch is the JSON text of an array of outbox items' });
+    // (A failed batch refuses the ones right behind it on that connection: a fresh one for the next.)
+    const again = await connectGateway(TOKEN);
+    const notArray: BatchAck = await again.socket.emitWithAck('batch', Buffer.from('{"type":"event"}'));
+    expect(notArray.error).toBe('a batch is an array of outbox items');
+  });
+
   it('answers a batch that is not an array with an error instead of crashing', async () => {
     const { socket } = await connectGateway(TOKEN);
     const ack = (await socket.emitWithAck('batch', { nope: true } as unknown as OutboxItem[])) as BatchAck;

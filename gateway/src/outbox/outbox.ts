@@ -121,6 +121,12 @@ export class Outbox {
     }));
   }
 
+  /** As `peek`, each item as the JSON text it is stored as (nothing parsed). */
+  peekJson(limit: number, afterSeq = 0): { seq: number; json: string }[] {
+    this.#commitNow(true);
+    return (this.#peek.all(afterSeq, limit) as { seq: number; item: string }[]).map((row) => ({ seq: row.seq, json: row.item }));
+  }
+
   /** Removes a delivered range (inclusive). */
   remove(fromSeq: number, toSeq: number): void {
     this.#depth -= this.#remove.run(fromSeq, toSeq).changes;

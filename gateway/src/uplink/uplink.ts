@@ -146,21 +146,20 @@ export class Uplink {
     const socket = this.#socket;
     if (socket === null || !socket.connected || this.#retry !== null) return;
     while (this.#inFlight.length < this.#window) {
-      const batch = this.outbox.peek(this.#batchItems, this.#sentUpTo);
+      const batch = this.outbox.peekJson(this.#batchItems, this.#sentUpTo);
       if (batch.length === 0) return;
       const sent: InFlight = { first: batch[0]?.seq ?? 0, last: batch[batch.length - 1]?.seq ?? 0 };
       this.#sentUpTo = sent.last;
       this.#inFlight.push(sent);
       const attempt = this.#attempt;
-      // Only the seqs wait for the answer (to name a rejected item): the items themselves, parsed
-      // for sending, would otherwise live until the ack and be promoted to the old generation.
+      // Only the seqs wait for the answer (to name a rejected item).
       const seqs = batch.map((entry) => entry.seq);
+      // The items as the outbox stores them (JSON text), joined into one JSON array and sent as a
+      // binary attachment: nothing parsed and serialised again on the event loop (the server parses it).
+      const payload = Buffer.from(`[${batch.map((entry) => entry.json).join(',')}]`);
       socket
         .timeout(this.#ackTimeoutMs)
-        .emitWithAck(
-          'batch',
-          batch.map((entry) => entry.item),
-        )
+        .emitWithAck('batch', payload)
         .then(
           (result) => this.#answered(attempt, sent, seqs, result),
           (error: unknown) => this.#failed(attempt, `batch not acknowledged: ${(error as Error).message}`),

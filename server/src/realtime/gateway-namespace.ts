@@ -172,7 +172,17 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
 }
 
 /** Validates and stores one batch, in order. Items that can never be stored are rejected by index. */
-export async function ingest(deps: GatewayIngestDeps, siteId: string, items: unknown): Promise<BatchAck> {
+export async function ingest(deps: GatewayIngestDeps, siteId: string, batch: unknown): Promise<BatchAck> {
+  let items = batch;
+  // The gateway sends its outbox rows as one JSON array in a binary attachment.
+  if (batch instanceof Uint8Array) {
+    try {
+      items = JSON.parse(Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength).toString('utf8'));
+    } catch {
+      deps.metrics.rejected.inc({ reason: 'schema' });
+      return { ok: false, accepted: 0, rejected: [], error: 'a binary batch is the JSON text of an array of outbox items' };
+    }
+  }
   if (!Array.isArray(items)) return { ok: false, accepted: 0, rejected: [], error: 'a batch is an array of outbox items' };
   if (items.length > MAX_BATCH_ITEMS) return { ok: false, accepted: 0, rejected: [], error: `at most ${MAX_BATCH_ITEMS} items per batch` };
   const rejected: BatchAck['rejected'] = [];
