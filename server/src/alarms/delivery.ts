@@ -93,11 +93,18 @@ const anySite: SiteCheck = () => true;
 /** Receipts written in one go at most (5 parameters each, well under every engine's limit). */
 const MAX_RECEIPTS_PER_BATCH = 1000;
 /**
- * How long the first receipt of a batch waits for others. 500 tablets answer one alarm version over
- * 10–20 ms (the broadcast itself takes that long to leave); written per event-loop turn that is dozens
- * of small commits, each with its fsync on the event loop, in front of the next alarm.
+ * Receipts written (and answered) per transaction; the event loop is yielded between, so an alarm
+ * arriving while 500 tablets' receipts are written waits for one slice, not for all of them.
  */
-const RECEIPT_WINDOW_MS = 10;
+const RECEIPTS_PER_SLICE = 125;
+/**
+ * How long the first receipt of a batch waits for others. 500 tablets answer one alarm version over
+ * 10–20 ms (the broadcast itself takes that long to leave); written per event-loop turn that was
+ * dozens of small commits, each with its fsync on the event loop, in front of the next alarm. A
+ * longer window gathers more but keeps every receipt alive longer (more for the garbage collector):
+ * in the fan-out bench 2 ms gave p99 ratios 1.36–1.47 to the bare relay, 10 ms 1.45–1.59.
+ */
+const RECEIPT_WINDOW_MS = 2;
 /** Alarm id → site, for the site check of receipts (an alarm never changes site); emptied when full. */
 const MAX_SITES_REMEMBERED = 10_000;
 const receiptKey = (alarmId: string, device: string) => `${alarmId}\u0000${device}`;
@@ -272,12 +279,13 @@ export class AlarmDeliveryService {
     // The receipts that come within the window join the first batch.
     await new Promise((resolve) => setTimeout(resolve, RECEIPT_WINDOW_MS));
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, MAX_RECEIPTS_PER_BATCH);
+      const batch = this.#queue.splice(0, Math.min(RECEIPTS_PER_SLICE, MAX_RECEIPTS_PER_BATCH));
       try {
         await this.#write(batch);
       } catch (error) {
         for (const receipt of batch) receipt.failed(error);
       }
+      if (this.#queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.#writing = undefined;
   }
