@@ -164,8 +164,8 @@ interface Sensor {
 
 /**
  * Deterministic traffic: heartbeats (current state and battery) round-robin over every sensor;
- * every 10th message a door opening, closed again 5 messages later. Doors are taken in turn, so
- * each opening is a closed → open transition: one alarm each.
+ * every 10th message a door opening, closed again 5 messages later. Doors are taken in turn, one
+ * room after the other, so each opening is a closed → open transition of its room: one alarm each.
  */
 class Traffic {
   readonly sensors: Sensor[];
@@ -177,7 +177,19 @@ class Traffic {
 
   constructor(ward: SiteConfig) {
     this.sensors = ward.sensors.map((s, i) => ({ id: s.id, kind: s.kind, connection: i % PUBLISHERS, state: s.kind === 'bed' }));
-    this.#doors = this.sensors.filter((s) => s.kind === 'door');
+    // Doors in turn, one room after the other: every room's first door, then every room's second, …
+    // Two doors of one room open in a row would share the resident's door state (a second opening
+    // while the first is still open is no new opening), and their messages travel on different
+    // publisher connections, so a close and the next opening could overtake each other.
+    const slot = new Map<string, number>();
+    const perRoom = new Map<string, number>();
+    for (const s of ward.sensors) {
+      if (s.kind !== 'door') continue;
+      const n = perRoom.get(s.roomId) ?? 0;
+      perRoom.set(s.roomId, n + 1);
+      slot.set(s.id, n);
+    }
+    this.#doors = this.sensors.filter((s) => s.kind === 'door').sort((a, b) => (slot.get(a.id) ?? 0) - (slot.get(b.id) ?? 0));
   }
 
   next(): { sensor: Sensor; payload: string; opening: boolean } {
