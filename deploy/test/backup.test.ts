@@ -165,7 +165,7 @@ describe('the gateway state', () => {
     store.save({ ...site, revision: 4, site: { ...site.site, name: 'Changed' } });
     rmSync(join(stateDir, 'open-alarms.json'));
     writeFileSync(configFile, '{}');
-    outbox.close();
+    await outbox.close();
 
     // As on a ward box: the configuration is root:gateway 0640 and the state belongs to the gateway's user.
     chmodSync(configFile, 0o640);
@@ -189,7 +189,7 @@ describe('the gateway state', () => {
       // New items continue after the restored ones.
       expect(reopened.enqueue(item(61))).toBeGreaterThan(before.at(-1)?.seq ?? 0);
     } finally {
-      reopened.close();
+      await reopened.close();
     }
     expect(store.load()).toEqual(site);
     expect(JSON.parse(readFileSync(join(stateDir, 'open-alarms.json'), 'utf8'))).toEqual([{ id: 'alarm-1' }]);
@@ -200,7 +200,7 @@ describe('the gateway state', () => {
     const stateDir = join(dir, 'gateway-damaged');
     const outbox = new Outbox(join(stateDir, 'outbox.db'));
     outbox.enqueue(item(1));
-    outbox.close();
+    await outbox.close();
     const backupDir = join(dir, 'gateway-damaged-backup');
     await documented('backup-gateway.mjs', ['backup', '--state-dir', stateDir, '--out', backupDir]);
     writeFileSync(join(backupDir, 'outbox.db'), 'not a database');
@@ -209,6 +209,6 @@ describe('the gateway state', () => {
     expect(command.lines.join('\n')).toMatch(/does not match its checksum/);
     const kept = new Outbox(join(stateDir, 'outbox.db'));
     expect(kept.depth()).toBe(1);
-    kept.close();
+    await kept.close();
   });
 });

@@ -17,13 +17,13 @@ describe('outbox', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps items in order across a restart until they are removed', () => {
+  it('keeps items in order across a restart until they are removed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'outbox-'));
     dirs.push(dir);
     const path = join(dir, 'outbox.db');
     const first = new Outbox(path);
     for (const id of ['a', 'b', 'c']) first.enqueue(item(id));
-    first.close();
+    await first.close();
 
     const reopened = new Outbox(path);
     const entries = reopened.peek(2);
@@ -31,7 +31,7 @@ describe('outbox', () => {
     reopened.remove(entries[0]?.seq ?? 0, entries[1]?.seq ?? 0);
     expect(reopened.depth()).toBe(1);
     expect(reopened.peek(10)[0]?.item).toEqual(item('c'));
-    reopened.close();
+    await reopened.close();
   });
 
   it('group commit: appends in one turn of the event loop are one commit; who waits hears after it, not before', async () => {
@@ -63,11 +63,11 @@ describe('outbox', () => {
     expect([outbox.depth(), committed()]).toEqual([2, 2]);
     // close() commits what is still open.
     outbox.append(item('e'));
-    outbox.close();
+    await outbox.close();
     expect(committed()).toBe(3);
     const reopened = new Outbox(path);
     expect(reopened.depth()).toBe(3);
-    reopened.close();
-    other.close();
+    await reopened.close();
+    await other.close();
   });
 });
