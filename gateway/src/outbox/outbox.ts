@@ -59,12 +59,10 @@ export class Outbox {
     const worker = new URL('./checkpoint-worker.js', import.meta.url);
     if (path !== ':memory:' && (options.checkpointWorker ?? true) && existsSync(fileURLToPath(worker))) {
       this.#db.pragma('wal_autocheckpoint = 0');
-      this.#checkpointer = new WalCheckpointer(path, {
-        failed: (error) => {
-          // Never let the WAL grow without bound: SQLite's own checkpoints again.
-          if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000');
-          options.onCheckpointWorkerFailed?.(error);
-        },
+      this.#checkpointer = new WalCheckpointer(path, (error) => {
+        // Never let the WAL grow without bound: SQLite's own checkpoints again.
+        if (this.#db.open) this.#db.pragma('wal_autocheckpoint = 1000');
+        options.onCheckpointWorkerFailed?.(error);
       });
     }
     this.#db.exec(
@@ -114,11 +112,7 @@ export class Outbox {
    * is committed first: nothing leaves before it is on disk).
    */
   peek(limit: number, afterSeq = 0): OutboxEntry[] {
-    this.#commitNow(true);
-    return (this.#peek.all(afterSeq, limit) as { seq: number; item: string }[]).map((row) => ({
-      seq: row.seq,
-      item: JSON.parse(row.item) as OutboxItem,
-    }));
+    return this.peekJson(limit, afterSeq).map((row) => ({ seq: row.seq, item: JSON.parse(row.json) as OutboxItem }));
   }
 
   /** As `peek`, each item as the JSON text it is stored as (nothing parsed). */

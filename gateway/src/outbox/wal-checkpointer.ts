@@ -3,13 +3,6 @@ import { Worker } from 'node:worker_threads';
 /** How often the worker checkpoints: at 2,000 messages/s about 2 MB of WAL a second. */
 const DEFAULT_INTERVAL_MS = 1_000;
 
-export interface CheckpointerEvents {
-  /** A checkpoint round ran: frames in the WAL, and how many of them are now in the database. */
-  checkpointed?: (log: number, checkpointed: number) => void;
-  /** The worker could not run (it is gone: the caller turns SQLite's own checkpoints back on). */
-  failed?: (error: Error) => void;
-}
-
 /**
  * Moves an SQLite database's WAL checkpoints off the event loop. SQLite's automatic checkpoint runs
  * inside the COMMIT that crosses 1,000 WAL pages, on the caller's thread: several milliseconds of
@@ -22,18 +15,16 @@ export class WalCheckpointer {
   readonly #worker: Worker;
   #stopped = false;
 
-  constructor(path: string, events: CheckpointerEvents = {}, intervalMs = DEFAULT_INTERVAL_MS) {
+  /** `failed`: the worker is gone (the caller turns SQLite's own checkpoints back on). */
+  constructor(path: string, failed: (error: Error) => void, intervalMs = DEFAULT_INTERVAL_MS) {
     this.#worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path, intervalMs } });
     // The gateway's shutdown does not wait for it; it never holds the process open.
     this.#worker.unref();
-    this.#worker.on('message', (message: { type: string; log?: number; checkpointed?: number }) => {
-      if (message.type === 'checkpointed') events.checkpointed?.(message.log ?? 0, message.checkpointed ?? 0);
-    });
     this.#worker.on('error', (error) => {
-      if (!this.#stopped) events.failed?.(error);
+      if (!this.#stopped) failed(error);
     });
     this.#worker.on('exit', (code) => {
-      if (!this.#stopped) events.failed?.(new Error(`WAL checkpoint worker ended (exit code ${code})`));
+      if (!this.#stopped) failed(new Error(`WAL checkpoint worker ended (exit code ${code})`));
     });
   }
 

@@ -90,11 +90,10 @@ const toReceipt = (row: ReceiptRow): DeliveryReceipt => ({
 export type SiteCheck = (siteId: string) => boolean;
 const anySite: SiteCheck = () => true;
 
-/** Receipts written in one go at most (5 parameters each, well under every engine's limit). */
-const MAX_RECEIPTS_PER_BATCH = 1000;
 /**
- * Receipts written (and answered) per transaction; the event loop is yielded between, so an alarm
- * arriving while 500 tablets' receipts are written waits for one slice, not for all of them.
+ * Receipts written (and answered) per transaction (5 parameters each, well under every engine's
+ * limit); the event loop is yielded between, so an alarm arriving while 500 tablets' receipts are
+ * written waits for one slice, not for all of them.
  */
 const RECEIPTS_PER_SLICE = 125;
 /**
@@ -279,7 +278,7 @@ export class AlarmDeliveryService {
     // The receipts that come within the window join the first batch.
     await new Promise((resolve) => setTimeout(resolve, RECEIPT_WINDOW_MS));
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, Math.min(RECEIPTS_PER_SLICE, MAX_RECEIPTS_PER_BATCH));
+      const batch = this.#queue.splice(0, RECEIPTS_PER_SLICE);
       try {
         await this.#write(batch);
       } catch (error) {

@@ -16,12 +16,11 @@ interface SensorState {
 }
 
 type SensorRow = Selectable<RelationalSchema['sensor_state']>;
-type SensorStateRow = SensorRow;
 
 /** Sensor states written in one statement at most (7 parameters each, well under every engine's limit). */
 const UPSERT_CHUNK = 500;
 
-const toRow = (event: SensorEvent, next: SensorState): SensorStateRow => ({
+const toRow = (event: SensorEvent, next: SensorState): SensorRow => ({
   site_id: event.siteId,
   sensor_id: event.sensorId,
   value: next.value,
@@ -32,7 +31,7 @@ const toRow = (event: SensorEvent, next: SensorState): SensorStateRow => ({
 });
 
 /** Inserts or replaces sensor states (at most one row per sensor). */
-async function upsertStates(db: RelationalDb, rows: SensorStateRow[]): Promise<void> {
+async function upsertStates(db: RelationalDb, rows: SensorRow[]): Promise<void> {
   await db
     .insertInto('sensor_state')
     .values(rows)
@@ -145,7 +144,7 @@ export class WardState {
       for (const event of events)
         if (await this.#applyShared(event)) changed.set(`${event.siteId}/${event.roomId}`, { siteId: event.siteId, roomId: event.roomId });
     } else {
-      const rows = new Map<string, SensorStateRow>();
+      const rows = new Map<string, SensorRow>();
       for (const event of events) {
         const key = `${event.siteId}/${event.sensorId}`;
         const next = nextState(this.#sensors.get(key), event);
