@@ -7,7 +7,7 @@ export interface Running {
   lines: string[];
   /** Resolves with the first line (stdout or stderr) that matches, or rejects after the timeout with what was seen. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** The exit code (128 + signal number after a signal), once it exits. */
+  /** The exit code (128 + signal number after a signal), once it exits and its output has been read to the end. */
   exited: Promise<number>;
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
@@ -22,10 +22,29 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
     lines.push(...parts);
     for (const wake of waiters) wake();
   };
-  child.stdout?.on('data', onData({ rest: '' }));
-  child.stderr?.on('data', onData({ rest: '' }));
+  const stdoutRest = { rest: '' };
+  const stderrRest = { rest: '' };
+  child.stdout?.on('data', onData(stdoutRest));
+  child.stderr?.on('data', onData(stderrRest));
+  // 'close', not 'exit': 'exit' can come before the last lines are read from the pipes, and a test
+  // that looks for a goodbye line right after the exit would then miss it (seen in CI).
+  // A grandchild that outlives its parent (a supervisor killed with SIGKILL) holds the pipes open and
+  // keeps 'close' away: two seconds after 'exit' the exit counts without it.
   const exited = new Promise<number>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (osSignals[signal] ?? 0) : 0)));
+    let settled = false;
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(grace);
+      for (const rest of [stdoutRest, stderrRest]) if (rest.rest !== '') lines.push(rest.rest);
+      for (const wake of waiters) wake();
+      resolve(code ?? 128 + (signal ? (osSignals[signal] ?? 0) : 0));
+    };
+    let grace: NodeJS.Timeout | undefined;
+    child.once('exit', (code, signal) => {
+      grace = setTimeout(() => done(code, signal), 2000);
+    });
+    child.once('close', done);
   });
   const waitFor = (pattern: RegExp, timeoutMs = 15_000) =>
     new Promise<string>((resolve, reject) => {

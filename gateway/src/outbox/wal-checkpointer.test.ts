@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,24 @@ describe('outbox WAL checkpoints on a worker thread', () => {
     expect(entries).toHaveLength(12_000);
     expect(entries.at(-1)?.item).toEqual(item(11_999));
     await reopened.close();
+  });
+
+  it('keeps the process alive until the worker has ended, so a shutdown runs to its end', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outbox-ckpt-'));
+    dirs.push(dir);
+    // Nothing but the outbox on the event loop, as at the end of the gateway's stop(): the code after
+    // `await close()` must still run (an unreferenced worker let the process exit before it).
+    const script = [
+      `const { Outbox } = await import(${JSON.stringify(new URL('../../dist/src/outbox/outbox.js', import.meta.url).href)});`,
+      `const outbox = new Outbox(${JSON.stringify(join(dir, 'outbox.db'))});`,
+      'if (!outbox.checkpointsInWorker) throw new Error("no worker");',
+      'await outbox.close();',
+      'console.log("after close");',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toBe('after close\n');
+    expect(child.status).toBe(0);
   });
 
   it('without the built worker next to it (TypeScript sources), SQLite checkpoints as usual', async () => {

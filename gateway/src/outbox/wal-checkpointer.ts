@@ -18,7 +18,7 @@ export class WalCheckpointer {
   /** `failed`: the worker is gone (the caller turns SQLite's own checkpoints back on). */
   constructor(path: string, failed: (error: Error) => void, intervalMs = DEFAULT_INTERVAL_MS) {
     this.#worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path, intervalMs } });
-    // The gateway's shutdown does not wait for it; it never holds the process open.
+    // It never holds the process open while it runs; `stop()` holds it until the worker is gone.
     this.#worker.unref();
     this.#worker.on('error', (error) => {
       if (!this.#stopped) failed(error);
@@ -33,6 +33,10 @@ export class WalCheckpointer {
     if (this.#stopped) return Promise.resolve();
     this.#stopped = true;
     return new Promise((resolve) => {
+      // Referenced again while the worker ends: otherwise, with the broker and the health server
+      // already closed, nothing else is left on the event loop and the process exits in the middle
+      // of its shutdown, before "gateway stopped" (seen in CI: the watchdog test missed that line).
+      this.#worker.ref();
       this.#worker.once('exit', () => resolve());
       this.#worker.postMessage('stop');
     });
