@@ -51,6 +51,13 @@ export interface GatewayClientToServer {
    */
   batch: (items: OutboxItem[] | Uint8Array, ack: (result: BatchAck) => void) => void;
   clock: (clock: SiteClock) => void;
+  /**
+   * An alarm the moment the rules decide it, before it is durable (volatile: best effort, no
+   * answer). The server shows it to the site's tablets at once as provisional (`provisionalAlarm`);
+   * it is stored only when the same decision comes in a `batch` from the outbox, which is what makes
+   * it an alarm with a lifecycle. Losing this message delays nothing but the early display.
+   */
+  alarmDecided: (decision: AlarmDecision) => void;
 }
 export interface GatewayServerToClient {
   /** The site's configuration, pushed on connect and on every change. */
@@ -95,6 +102,12 @@ export const MAX_SENSOR_SUBSCRIPTIONS = 20;
 export interface StaffServerToClient {
   /** A new alarm or any change to one; `seq` tells the client whether it missed anything. */
   alarm: (alarm: Alarm) => void;
+  /**
+   * An alarm the gateway has just decided and the server has not stored yet: shown (and sounded) at
+   * once, marked as not yet confirmed, without commands; the `alarm` of the same id replaces it
+   * (normally milliseconds later). Carries no `seq` and takes no part in the tablet's gap detection.
+   */
+  provisionalAlarm: (decision: AlarmDecision) => void;
   room: (state: RoomState) => void;
   clock: (clock: SiteClock) => void;
   gateway: (status: GatewayStatus) => void;
