@@ -287,6 +287,8 @@ export class Gateway {
     this.#alarmsDecided++;
     this.metrics.alarms.inc({ rule: alarm.rule });
     this.#outbox?.append({ type: 'alarm', alarm });
+    // The nurses see it now; it becomes an alarm with a lifecycle when the outbox delivers it.
+    this.#uplink?.announce(alarm);
     // On-site consumers get the alarm even with the uplink down, once it is durably in the outbox.
     this.#whenDurable(() => {
       this.#transport?.publish(topics.alarms(alarm.siteId), JSON.stringify(alarm), { qos: 1, retain: false }).catch((error: unknown) => {

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlarmDecision } from '@nattevakt/protocol/alarm';
+import type { Alarm, AlarmDecision } from '@nattevakt/protocol/alarm';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import type { BatchAck, GatewayClientToServer, GatewayServerToClient, OutboxItem } from '@nattevakt/protocol/socket-events';
@@ -203,6 +203,60 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     const again = await connectGateway(TOKEN);
     const notArray: BatchAck = await again.socket.emitWithAck('batch', Buffer.from('{"type":"event"}'));
     expect(notArray.error).toBe('a batch is an array of outbox items');
+  });
+
+  it('passes an announced alarm to the site’s tablets at once as provisional, stores nothing, and refuses a malformed or foreign one', async () => {
+    await server.sites.save({ ...site, site: { ...site.site, id: 'other' } });
+    const connectStaff = async (username: string, sites: string[]) => {
+      const cookie = await loginAs(server, { username, sites });
+      const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+      sockets.push(staff);
+      const provisional: AlarmDecision[] = [];
+      const stored: Alarm[] = [];
+      staff.on('provisionalAlarm', (d: AlarmDecision) => provisional.push(d));
+      staff.on('alarm', (a: Alarm) => stored.push(a));
+      await new Promise<void>((resolve, reject) => {
+        staff.once('connect', () => resolve());
+        staff.once('connect_error', reject);
+      });
+      return { provisional, stored };
+    };
+    const ours = await connectStaff('nurse-demo', ['demo']);
+    const theirs = await connectStaff('nurse-other', ['other']);
+    const { socket } = await connectGateway(TOKEN);
+    const metric = async (name: string) => {
+      const text = await server.metrics.registry.getSingleMetricAsString(name);
+      return text.split('\n').filter((line) => !line.startsWith('#'));
+    };
+
+    // Refused: not a decision, and a decision of a site this gateway is not authenticated for.
+    socket.emit('alarmDecided', { ...decision, id: 'bad', priority: 'urgent' } as unknown as AlarmDecision);
+    socket.emit('alarmDecided', { ...decision, id: 'foreign', siteId: 'other' });
+    socket.emit('alarmDecided', { ...decision, id: 'alarm-early' });
+    const waitFor = async (done: () => boolean) => {
+      for (let waited = 0; !done() && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    };
+    await waitFor(() => ours.provisional.length > 0);
+    expect(ours.provisional).toEqual([{ ...decision, id: 'alarm-early' }]);
+    expect(ours.stored).toEqual([]);
+    // Not stored: no lifecycle, no list entry, until the outbox brings it.
+    expect((await server.alarms.open()).alarms).toEqual([]);
+    expect(await metric('nattevakt_server_provisional_alarms_total')).toEqual(['nattevakt_server_provisional_alarms_total 1']);
+    expect(await metric('nattevakt_server_rejected_items_total')).toEqual([
+      'nattevakt_server_rejected_items_total{reason="schema"} 1',
+      'nattevakt_server_rejected_items_total{reason="wrong-site"} 1',
+    ]);
+    expect(socket.connected).toBe(true);
+
+    // The batch that follows stores it: the same id, now with a seq and a lifecycle.
+    const ack: BatchAck = await socket.emitWithAck('batch', [{ type: 'alarm', alarm: { ...decision, id: 'alarm-early' } }]);
+    expect(ack).toEqual({ ok: true, accepted: 1, rejected: [] });
+    await waitFor(() => ours.stored.length > 0);
+    expect(ours.stored.map((a) => [a.id, a.status, a.seq > 0])).toEqual([['alarm-early', 'active', true]]);
+    // The nurse of another site heard neither.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(theirs.provisional).toEqual([]);
+    expect(theirs.stored).toEqual([]);
   });
 
   it('answers a batch that is not an array with an error instead of crashing', async () => {

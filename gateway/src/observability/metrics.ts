@@ -30,6 +30,11 @@ export function createGatewayMetrics(probes: GatewayProbes) {
       labelNames: ['rule'] as const,
       registers: [registry],
     }),
+    alarmsAnnounced: new Counter({
+      name: 'nattevakt_gateway_alarms_announced_total',
+      help: 'alarms sent to the server the moment they were decided (provisional, before the outbox delivers them)',
+      registers: [registry],
+    }),
     decisionSeconds: new Histogram({
       name: 'nattevakt_gateway_decision_seconds',
       help: 'from MQTT message in to alarm decision out',

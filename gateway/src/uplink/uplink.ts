@@ -1,3 +1,4 @@
+import type { AlarmDecision } from '@nattevakt/protocol/alarm';
 import { checkSiteConfig, type SiteConfig } from '@nattevakt/protocol/site-config';
 import { type BatchAck, type GatewayClientToServer, type GatewayServerToClient, MAX_BATCH_ITEMS } from '@nattevakt/protocol/socket-events';
 import type { Logger } from 'pino';
@@ -122,6 +123,18 @@ export class Uplink {
     this.#socket?.disconnect();
     this.#socket = null;
     this.metrics.uplinkConnected.set(0);
+  }
+
+  /**
+   * Tells the server about an alarm the moment it is decided, before it is durable: the server
+   * shows it on the tablets at once as provisional. Volatile (dropped while the link is down or
+   * its buffer is full): the outbox still delivers the same decision, which is what stores it.
+   */
+  announce(decision: AlarmDecision): void {
+    const socket = this.#socket;
+    if (socket === null || !socket.connected) return;
+    socket.volatile.emit('alarmDecided', decision);
+    this.metrics.alarmsAnnounced.inc();
   }
 
   /**

@@ -29,6 +29,11 @@ export function createServerMetrics() {
       help: 're-delivered sensor events skipped',
       registers: [registry],
     }),
+    provisional: new Counter({
+      name: 'nattevakt_server_provisional_alarms_total',
+      help: 'alarms a gateway announced the moment it decided them, passed on to the tablets before they were stored',
+      registers: [registry],
+    }),
     gatewayLatency: new Histogram({
       name: 'nattevakt_server_alarm_gateway_to_server_seconds',
       help: 'from the gateway decision to the server receiving the alarm',

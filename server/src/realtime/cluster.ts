@@ -1,4 +1,4 @@
-import type { Alarm } from '@nattevakt/protocol/alarm';
+import type { Alarm, AlarmDecision } from '@nattevakt/protocol/alarm';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { GatewayStatus } from '@nattevakt/protocol/socket-events';
 import type { RoomState, SiteClock } from '@nattevakt/protocol/ward';
@@ -11,6 +11,8 @@ import type { Server } from 'socket.io';
 export interface ClusterEvents {
   /** An alarm changed on the sending instance (the receiver passes it on once; see AlarmFeed). */
   alarm: (alarm: Alarm) => void;
+  /** A gateway connected to the sending instance announced an alarm it has just decided (not stored yet). */
+  provisionalAlarm: (decision: AlarmDecision) => void;
   /** A site's configuration was saved on the sending instance: reload it from the database. */
   site: (siteId: string) => void;
   /** The site clock a gateway connected to the sending instance reported. */

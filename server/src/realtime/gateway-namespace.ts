@@ -1,3 +1,4 @@
+import { type AlarmDecision, alarmDecision } from '@nattevakt/protocol/alarm';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import { type BatchAck, type GatewayStatus, MAX_BATCH_ITEMS, type OutboxItem, outboxItem } from '@nattevakt/protocol/socket-events';
 import type { RoomState, SiteClock } from '@nattevakt/protocol/ward';
@@ -24,7 +25,7 @@ export interface GatewayIngestDeps {
   onEvents?: (events: SensorEvent[]) => void;
 }
 
-type SiteNews = { room: RoomState; clock: SiteClock; gateway: GatewayStatus };
+type SiteNews = { room: RoomState; clock: SiteClock; gateway: GatewayStatus; provisionalAlarm: AlarmDecision };
 
 /**
  * Tells the site's tablets on this instance at once and the other instances through the
@@ -41,6 +42,7 @@ export function relayOtherInstances(deps: Pick<GatewayIngestDeps, 'staff' | 'clu
   const local = (siteId: string) => deps.staff.local.to(`site:${siteId}`);
   deps.cluster.on('room', (room) => local(room.siteId).emit('room', room));
   deps.cluster.on('gateway', (status) => local(status.siteId).emit('gateway', status));
+  deps.cluster.on('provisionalAlarm', (decision) => local(decision.siteId).emit('provisionalAlarm', decision));
   deps.cluster.on('clock', (clock) => {
     deps.clocks.set(clock.siteId, clock);
     local(clock.siteId).emit('clock', clock);
@@ -154,6 +156,23 @@ export function attachGatewayNamespace(nsp: GatewayNamespace, deps: GatewayInges
       void queued.then(() => {
         if (batchQueues.get(siteId) === queued) batchQueues.delete(siteId);
       });
+    });
+    // An alarm the moment the gateway decided it: to the site's tablets at once, marked provisional.
+    // Nothing is stored and nothing waits for the site's batch queue; the batch that follows stores it.
+    socket.on('alarmDecided', (decision) => {
+      const checked = alarmDecision.check(decision);
+      if (!checked.ok) {
+        metrics.rejected.inc({ reason: 'schema' });
+        logger.warn({ siteId, errors: checked.errors.slice(0, 5) }, 'gateway announced a malformed alarm; ignored');
+        return;
+      }
+      if (checked.value.siteId !== siteId) {
+        metrics.rejected.inc({ reason: 'wrong-site' });
+        logger.warn({ siteId, claimed: checked.value.siteId }, 'gateway announced an alarm of another site; ignored');
+        return;
+      }
+      metrics.provisional.inc();
+      tellStaff(deps, 'provisionalAlarm', checked.value);
     });
     socket.on('clock', (clock) => {
       if (typeof clock !== 'object' || clock === null || typeof clock.time !== 'string' || Number.isNaN(Date.parse(clock.time))) return;
