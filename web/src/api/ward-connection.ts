@@ -69,6 +69,9 @@ export class WardConnection {
       if (reason === 'io server disconnect') setTimeout(() => this.socket?.connect(), RESYNC_RETRY_MS);
     });
     socket.on('alarm', (alarm) => this.receiveAlarm(alarm));
+    // The gateway's decision, passed on before the server stored it: shown at once, replaced by the
+    // `alarm` of the same id. No receipt (the server has no alarm to attach it to yet) and no seq.
+    if (this.withAlarms) socket.on('provisionalAlarm', (decision) => this.store.applyProvisional(decision));
     socket.on('room', (room) => this.store.applyRoom(room));
     socket.on('clock', (clock) => this.store.applyClock(clock));
     socket.on('gateway', (status) => this.store.applyGateway(status));

@@ -1,4 +1,4 @@
-import type { Alarm } from '@nattevakt/protocol/alarm';
+import type { Alarm, AlarmDecision } from '@nattevakt/protocol/alarm';
 import type { GatewayStatus } from '@nattevakt/protocol/socket-events';
 import type { EvaluationReminders } from '@nattevakt/protocol/supervision';
 import type { RoomState, SiteClock, WardView } from '@nattevakt/protocol/ward';
@@ -15,6 +15,12 @@ export interface WardSnapshot {
   rooms: readonly RoomState[];
   /** Every alarm this tablet knows, resolved ones included (they feed the night's history). */
   alarms: ReadonlyMap<string, Alarm>;
+  /**
+   * Alarms the gateway's rules decided that the server passed on at once (`provisionalAlarm`),
+   * before storing them, by id, oldest first. Each goes when the stored alarm of the same id
+   * arrives, and by itself after PROVISIONAL_TTL_MS. Never counted in `seq`.
+   */
+  provisional: ReadonlyMap<string, ProvisionalAlarm>;
   /** Highest alarm sequence number up to which nothing has been missed. */
   seq: number;
   /** True once the open alarms have been fetched at least once. */
@@ -44,12 +50,30 @@ const MAX_RESOLVED = 300;
  */
 export const ROOM_BATCH_MS = 100;
 
+/** A decision shown before the server stored it; `receivedAt` is this tablet's Date.now() when it came. */
+export interface ProvisionalAlarm {
+  decision: AlarmDecision;
+  receivedAt: number;
+}
+
+/**
+ * A provisional alarm is normally replaced by its stored version within milliseconds. One that
+ * never is (the gateway died before the alarm was durable; when it decides again, the alarm has
+ * another id) is dropped after this long, so a stale card does not stay on the board all night.
+ */
+export const PROVISIONAL_TTL_MS = 10 * 60 * 1000;
+/** At most this many provisional alarms are kept (the oldest go first), so a flood cannot grow memory. */
+export const MAX_PROVISIONAL = 500;
+/** After this long without its stored version, the card says the server has not confirmed the alarm. */
+export const PROVISIONAL_UNCONFIRMED_MS = 30 * 1000;
+
 const initial: WardSnapshot = {
   site: null,
   gatewayConnected: null,
   clock: null,
   rooms: [],
   alarms: new Map(),
+  provisional: new Map(),
   seq: 0,
   alarmsLoaded: false,
   link: 'connecting',
@@ -76,6 +100,8 @@ export class WardStore {
   /** Room states pushed since the last batch was applied, the latest per room. */
   private readonly pendingRooms = new Map<string, RoomState>();
   private roomTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Drops the oldest provisional alarm when it has waited PROVISIONAL_TTL_MS for its stored version. */
+  private provisionalTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -108,15 +134,59 @@ export class WardStore {
         }
       }
     }
+    // The stored version of a provisional alarm replaces it in the same update: never both cards, never none.
+    let provisional = this.snapshot.provisional;
     for (const alarm of alarms) {
+      if (provisional.has(alarm.id)) {
+        if (provisional === this.snapshot.provisional) provisional = new Map(provisional);
+        (provisional as Map<string, ProvisionalAlarm>).delete(alarm.id);
+      }
       const known = next.get(alarm.id);
       if (known && known.seq >= alarm.seq) continue;
       next.set(alarm.id, alarm);
       changed = true;
     }
     const seq = upToSeq === undefined ? this.snapshot.seq : Math.max(this.snapshot.seq, upToSeq);
-    if (!changed && seq === this.snapshot.seq) return;
-    this.update({ alarms: changed ? pruneResolved(next) : this.snapshot.alarms, seq });
+    const provisionalChanged = provisional !== this.snapshot.provisional;
+    if (!changed && !provisionalChanged && seq === this.snapshot.seq) return;
+    this.update({ alarms: changed ? pruneResolved(next) : this.snapshot.alarms, seq, ...(provisionalChanged ? { provisional } : {}) });
+    if (provisionalChanged) this.scheduleProvisionalExpiry();
+  }
+
+  /**
+   * An alarm decided by the gateway and not yet stored (`provisionalAlarm`): shown at once,
+   * unless the stored alarm of the same id is already here (it always wins). Takes no part in
+   * `seq`: the stored version comes with its own.
+   */
+  applyProvisional(decision: AlarmDecision): void {
+    if (typeof decision?.id !== 'string' || typeof decision.roomId !== 'string' || !this.isOurSite(decision.siteId)) return;
+    if (this.snapshot.alarms.has(decision.id) || this.snapshot.provisional.has(decision.id)) return;
+    const next = withoutExpired(this.snapshot.provisional, Date.now());
+    next.set(decision.id, { decision, receivedAt: Date.now() });
+    // Oldest first (insertion order): a flood drops the alarms that have waited longest.
+    for (const id of next.keys()) {
+      if (next.size <= MAX_PROVISIONAL) break;
+      next.delete(id);
+    }
+    this.update({ provisional: next });
+    this.scheduleProvisionalExpiry();
+  }
+
+  /** Drops provisional alarms that waited PROVISIONAL_TTL_MS in vain, and sets the timer for the next. */
+  private scheduleProvisionalExpiry(): void {
+    clearTimeout(this.provisionalTimer);
+    this.provisionalTimer = undefined;
+    const oldest = this.snapshot.provisional.values().next().value;
+    if (!oldest) return;
+    this.provisionalTimer = setTimeout(
+      () => {
+        this.provisionalTimer = undefined;
+        const next = withoutExpired(this.snapshot.provisional, Date.now());
+        if (next.size !== this.snapshot.provisional.size) this.update({ provisional: next });
+        this.scheduleProvisionalExpiry();
+      },
+      Math.max(0, oldest.receivedAt + PROVISIONAL_TTL_MS - Date.now()),
+    );
   }
 
   markAlarmsLoaded(): void {
@@ -233,18 +303,62 @@ export class WardStore {
 
 /**
  * Every alarm the board should show: the server's, plus those only the gateway's local feed
- * knows (raised while the server was gone). The server's version of an alarm always wins.
+ * knows (raised while the server was gone), plus provisional ones not stored yet. The server's
+ * version of an alarm always wins, then the feed's. `rooms` name the rooms of the latter two.
  */
-export function knownAlarms(snapshot: Pick<WardSnapshot, 'alarms' | 'fallback' | 'rooms'>): Alarm[] {
+export function knownAlarms(snapshot: Pick<WardSnapshot, 'alarms' | 'fallback' | 'rooms' | 'provisional'>): Alarm[] {
   const all = [...snapshot.alarms.values()];
+  const fromFeed = new Set<string>();
   for (const local of snapshot.fallback.alarms) {
-    if (!snapshot.alarms.has(local.id)) all.push(localToAlarm(local, snapshot.rooms));
+    if (snapshot.alarms.has(local.id)) continue;
+    all.push(localToAlarm(local, snapshot.rooms));
+    fromFeed.add(local.id);
+  }
+  for (const [id, entry] of snapshot.provisional) {
+    if (!snapshot.alarms.has(id) && !fromFeed.has(id)) all.push(provisionalToAlarm(entry, snapshot.rooms));
   }
   return all;
 }
 
+/**
+ * Each provisional alarm as shown, with the room it was named from: the same object for as long
+ * as that room's object is the same, so a room update elsewhere on the ward renders no card.
+ */
+const shownProvisional = new WeakMap<ProvisionalAlarm, { room: RoomState | undefined; alarm: Alarm }>();
+/** The alarms made by provisionalToAlarm, with the tablet's time (Date.now()) each decision came. */
+const provisionalReceivedAt = new WeakMap<Alarm, number>();
+
+/**
+ * A provisional alarm in the shape the board shows, as localToAlarm shapes the feed's: seq 0
+ * (the server has not stored it), active, no explanation, named from the ward's rooms. Told
+ * apart from a feed alarm by isProvisional.
+ */
+export function provisionalToAlarm(entry: ProvisionalAlarm, rooms: readonly RoomState[]): Alarm {
+  const room = rooms.find((known) => known.roomId === entry.decision.roomId);
+  const cached = shownProvisional.get(entry);
+  if (cached && cached.room === room) return cached.alarm;
+  const alarm = localToAlarm({ ...entry.decision, status: 'active', acknowledgedBy: null, conditionClearedAt: null }, room ? [room] : []);
+  shownProvisional.set(entry, { room, alarm });
+  provisionalReceivedAt.set(alarm, entry.receivedAt);
+  return alarm;
+}
+
+/** The alarm came provisionally, straight from the gateway's decision, and the server has not stored it yet. */
+export const isProvisional = (alarm: Alarm): boolean => provisionalReceivedAt.has(alarm);
+
+/** When (Date.now()) this tablet got the provisional alarm; null for any other alarm. */
+export const provisionalSince = (alarm: Alarm): number | null => provisionalReceivedAt.get(alarm) ?? null;
+
 /** An alarm shown from the gateway's feed only: the server has not confirmed it, commands cannot reach it. */
-export const fromGatewayOnly = (alarm: Alarm) => alarm.seq === 0;
+export const fromGatewayOnly = (alarm: Alarm) => alarm.seq === 0 && !isProvisional(alarm);
+
+function withoutExpired(provisional: ReadonlyMap<string, ProvisionalAlarm>, now: number): Map<string, ProvisionalAlarm> {
+  const next = new Map(provisional);
+  for (const [id, entry] of next) {
+    if (entry.receivedAt + PROVISIONAL_TTL_MS <= now) next.delete(id);
+  }
+  return next;
+}
 
 function pruneResolved(alarms: Map<string, Alarm>): Map<string, Alarm> {
   const resolved = [...alarms.values()].filter((alarm) => alarm.status === 'resolved');

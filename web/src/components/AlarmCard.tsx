@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { explainAlarm, ruleTitle } from '../alarms/explain.js';
 import type { CommandOutcome } from '../api/ward-connection.js';
 import { useWardConnection } from '../api/ward-context.js';
-import { fromGatewayOnly } from '../api/ward-store.js';
+import { fromGatewayOnly, PROVISIONAL_UNCONFIRMED_MS, provisionalSince } from '../api/ward-store.js';
 import { minutesSince } from '../time/format.js';
 import { useSiteTime } from '../time/site-time.js';
 import { ResolveChoices } from './ResolveChoices.js';
@@ -44,9 +44,15 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
 
   const minutesAgo = minutesSince(alarm.raisedAt, now) ?? 0;
   const gatewayOnly = fromGatewayOnly(alarm);
-  useReadReceipt(gatewayOnly ? null : alarm.id, connection.displayed);
+  // Sent straight from the gateway's decision: a real alarm (looks and sounds like one), not stored yet.
+  const provisionalAt = provisionalSince(alarm);
+  const provisional = provisionalAt !== null;
+  const unconfirmed = useLongerThan(provisionalAt, PROVISIONAL_UNCONFIRMED_MS);
+  // The server has no receipt to keep for an alarm it has not stored: the stored one's card sends it.
+  useReadReceipt(gatewayOnly || provisional ? null : alarm.id, connection.displayed);
   const classes = ['alarm-card', `priority-${alarm.priority}`, `status-${alarm.status}`];
   if (gatewayOnly) classes.push('from-gateway');
+  if (provisional) classes.push('provisional');
 
   return (
     <article
@@ -54,7 +60,7 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
       data-testid={`alarm-${alarm.id}`}
       data-status={alarm.status}
       data-priority={alarm.priority}
-      data-source={gatewayOnly ? 'gateway' : 'server'}
+      data-source={provisional ? 'provisional' : gatewayOnly ? 'gateway' : 'server'}
       data-escalation={alarm.escalationLevel}
     >
       <div className="alarm-head">
@@ -74,6 +80,11 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
       {gatewayOnly && (
         <p className="alarm-gateway-only" data-testid={`gateway-only-${alarm.id}`}>
           {t('fallback.alarmFromGateway')}
+        </p>
+      )}
+      {provisional && (
+        <p className="alarm-gateway-only alarm-provisional" data-testid={`provisional-${alarm.id}`}>
+          {t(unconfirmed ? 'provisional.unconfirmed' : 'provisional.note')}
         </p>
       )}
       <h3 className="alarm-where">
@@ -106,6 +117,10 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
       )}
       {gatewayOnly ? (
         <p className="alarm-no-commands">{t('fallback.noCommands')}</p>
+      ) : provisional ? (
+        <p className="alarm-no-commands" data-testid={`no-commands-${alarm.id}`}>
+          {t('provisional.noCommands')}
+        </p>
       ) : choosingOutcome ? (
         <ResolveChoices busy={busy} onChoose={resolve} onCancel={onCloseOutcome} />
       ) : (
@@ -122,6 +137,23 @@ export function AlarmCard({ alarm, nurse, choosingOutcome, onChooseOutcome, onCl
       )}
     </article>
   );
+}
+
+/** True once `since` (Date.now() based) is at least `ms` in the past; false while since is null. */
+function useLongerThan(since: number | null, ms: number): boolean {
+  const [over, setOver] = useState(() => since !== null && Date.now() - since >= ms);
+  useEffect(() => {
+    if (since === null) {
+      setOver(false);
+      return;
+    }
+    const left = since + ms - Date.now();
+    setOver(left <= 0);
+    if (left <= 0) return;
+    const timer = setTimeout(() => setOver(true), left);
+    return () => clearTimeout(timer);
+  }, [since, ms]);
+  return over;
 }
 
 /** Sends the read receipt once the card is on a visible screen (not while the tablet sleeps in a background tab). */

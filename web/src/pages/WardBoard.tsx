@@ -1,5 +1,5 @@
 import type { RoomState } from '@nattevakt/protocol/ward';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useAlarmSound } from '../alarm-sound/useAlarmSound.js';
 import { alarmsOfSite, openAlarmsInOrder, resolvedAlarmsInOrder } from '../alarms/order.js';
@@ -20,14 +20,18 @@ export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }
   const { t } = useTranslation();
   const ward = useWard();
   const siteId = ward.site?.id;
-  const { alarms, fallback } = ward;
-  // The rooms only name the rooms of the gateway feed's alarms: without those, a room update
-  // must leave the alarm lists (and so the overlay's cards) as they were.
-  const feedRooms = fallback.alarms.length > 0 ? ward.rooms : NO_ROOMS;
-  // Server alarms plus, while the server is gone, those only the gateway's feed knows.
-  const ours = useMemo(
-    () => alarmsOfSite(knownAlarms({ alarms, fallback, rooms: feedRooms }), siteId),
-    [alarms, fallback, feedRooms, siteId],
+  const { alarms, fallback, provisional } = ward;
+  // The rooms only name the rooms of the gateway feed's alarms and of provisional ones: without
+  // those, a room update must leave the alarm lists (and so the overlay's cards) as they were.
+  const feedRooms = fallback.alarms.length > 0 || provisional.size > 0 ? ward.rooms : NO_ROOMS;
+  // Server alarms plus, while the server is gone, those only the gateway's feed knows, plus those
+  // the server passed on before storing them. A provisional alarm stays the same object while its
+  // room does, so while one is shown a room update elsewhere still leaves the lists as they were.
+  const ours = useSameItems(
+    useMemo(
+      () => alarmsOfSite(knownAlarms({ alarms, fallback, rooms: feedRooms, provisional }), siteId),
+      [alarms, fallback, feedRooms, provisional, siteId],
+    ),
   );
   const open = useMemo(() => openAlarmsInOrder(ours), [ours]);
   const resolved = useMemo(() => resolvedAlarmsInOrder(ours), [ours]);
@@ -80,4 +84,12 @@ export function WardBoard({ me, onEndShift }: { me: Me; onEndShift: () => void }
       {linkDown && !highUnanswered && <div className="alarm-frame alarm-frame-technical" aria-hidden="true" />}
     </div>
   );
+}
+
+/** The previous list while the new one holds the same items in the same order, so what is memoised on it stays. */
+function useSameItems<T>(list: readonly T[]): readonly T[] {
+  const previous = useRef(list);
+  const known = previous.current;
+  if (known !== list && (known.length !== list.length || known.some((item, index) => item !== list[index]))) previous.current = list;
+  return previous.current;
 }
