@@ -22,7 +22,7 @@ describe('a door opened at night, end to end', () => {
   /** GET as the nurse logged in first (Kari). */
   const getJson = async (url: string) => (await fetch(url, { headers: { cookie: cookies.get('Kari') ?? '' } })).json();
 
-  async function connectStaff(stack: Stack, name = 'Kari'): Promise<{ socket: StaffSocket; alarms: Alarm[] }> {
+  async function connectStaff(stack: Stack, name = 'Kari'): Promise<{ socket: StaffSocket; alarms: Alarm[]; heard: string[] }> {
     const cookie = await login(stack, { username: name.toLowerCase(), displayName: name });
     cookies.set(name, cookie);
     const socket: StaffSocket = io(`${stack.httpUrl}/staff`, {
@@ -32,10 +32,16 @@ describe('a door opened at night, end to end', () => {
       extraHeaders: { cookie },
     });
     const alarms: Alarm[] = [];
-    socket.on('alarm', (alarm) => alarms.push(alarm));
+    /** What the tablet heard, in order: `provisional <id>` and `<status> <id>`. */
+    const heard: string[] = [];
+    socket.on('alarm', (alarm) => {
+      alarms.push(alarm);
+      heard.push(`${alarm.status} ${alarm.id}`);
+    });
+    socket.on('provisionalAlarm', (decision) => heard.push(`provisional ${decision.id}`));
     cleanups.push(() => void socket.disconnect());
     await eventually('staff socket connected', () => socket.connected);
-    return { socket, alarms };
+    return { socket, alarms, heard };
   }
 
   async function connectSensor(url: string) {
@@ -63,6 +69,9 @@ describe('a door opened at night, end to end', () => {
       roomName: 'Rom 7',
     });
     expect(Date.parse(alarm.raisedAt)).toBe(oslo('2026-11-25T03:10:00'));
+    // Told first the moment the gateway decided (provisional, before anything was stored), then stored.
+    expect(nurse.heard).toEqual([`provisional ${alarm.id}`, `active ${alarm.id}`]);
+    expect(colleague.heard).toEqual([`provisional ${alarm.id}`, `active ${alarm.id}`]);
 
     const acked = await nurse.socket.emitWithAck('acknowledge', { alarmId: alarm.id, by: 'Kari' });
     expect(acked).toMatchObject({ ok: true, alarm: { status: 'acknowledged', acknowledgedBy: 'Kari' } });

@@ -65,7 +65,8 @@ describe.skipIf(!hasChromium)('the nurse board when the server is lost, in a rea
     const first = openCard(tablet).first();
     await first.waitFor({ timeout: 5000 });
     const firstId = ((await first.getAttribute('data-testid')) ?? '').replace(/^alarm-/, '');
-    expect(await first.getAttribute('data-source')).toBe('server');
+    // Told first as provisional (the gateway's announcement), then the stored alarm takes the card over.
+    await expect.poll(() => first.getAttribute('data-source')).toBe('server');
     const receipts = await eventually('delivery and read receipts', async () => {
       const timeline = await stack.server.delivery.timeline(firstId);
       const device = timeline?.devices[0];

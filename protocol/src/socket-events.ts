@@ -52,8 +52,8 @@ export interface GatewayClientToServer {
   batch: (items: OutboxItem[] | Uint8Array, ack: (result: BatchAck) => void) => void;
   clock: (clock: SiteClock) => void;
   /**
-   * An alarm the moment the rules decide it, before it is durable (volatile: best effort, no
-   * answer). The server shows it to the site's tablets at once as provisional (`provisionalAlarm`);
+   * An alarm the moment the rules decide it, before it is durable (best effort: sent only while
+   * connected, no answer). The server shows it to the site's tablets at once as provisional (`provisionalAlarm`);
    * it is stored only when the same decision comes in a `batch` from the outbox, which is what makes
    * it an alarm with a lifecycle. Losing this message delays nothing but the early display.
    */

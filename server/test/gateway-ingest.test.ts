@@ -2,11 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Alarm, AlarmDecision } from '@nattevakt/protocol/alarm';
+import { type Alarm, type AlarmDecision, alarmDecision } from '@nattevakt/protocol/alarm';
 import type { SensorEvent } from '@nattevakt/protocol/sensor-event';
 import type { SiteConfig } from '@nattevakt/protocol/site-config';
 import type { BatchAck, GatewayClientToServer, GatewayServerToClient, OutboxItem } from '@nattevakt/protocol/socket-events';
 import type { RoomState } from '@nattevakt/protocol/ward';
+import fc from 'fast-check';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type NattevaktServer } from '../src/app.js';
@@ -257,6 +258,40 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     await new Promise((r) => setTimeout(r, 100));
     expect(theirs.provisional).toEqual([]);
     expect(theirs.stored).toEqual([]);
+  });
+
+  it('hostile announcements (any JSON, mutated decisions): only a valid decision of its own site reaches a tablet, each other one is counted, the gateway stays connected', async () => {
+    const cookie = await loginAs(server, { username: 'nurse-fuzz' });
+    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+    sockets.push(staff);
+    const heard: unknown[] = [];
+    staff.on('provisionalAlarm', (d: unknown) => heard.push(d));
+    await new Promise<void>((resolve, reject) => {
+      staff.once('connect', () => resolve());
+      staff.once('connect_error', reject);
+    });
+    const { socket } = await connectGateway(TOKEN);
+    const mutated = fc
+      .record({ key: fc.constantFrom(...Object.keys(decision), 'extra'), value: fc.jsonValue() })
+      .map(({ key, value }) => ({ ...decision, [key]: value }));
+    const hostile = fc.oneof(fc.jsonValue(), mutated, fc.constant({ ...decision, siteId: 'other' }), fc.constant(decision));
+    const sent = fc.sample(hostile, { numRuns: 300, seed: 20261125 });
+    let valid = 0;
+    for (const [index, value] of sent.entries()) {
+      const ok = alarmDecision.is(value) && (value as AlarmDecision).siteId === 'demo';
+      if (ok) valid++;
+      socket.emit('alarmDecided', (ok ? { ...(value as AlarmDecision), id: `fuzz-${index}` } : value) as AlarmDecision);
+    }
+    // A last valid one: once it is heard, every earlier one has been handled (one connection, in order).
+    socket.emit('alarmDecided', { ...decision, id: 'fuzz-last' });
+    for (let waited = 0; !heard.some((d) => (d as AlarmDecision).id === 'fuzz-last') && waited < 10_000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(heard).toHaveLength(valid + 1);
+    expect(heard.every((d) => alarmDecision.is(d) && d.siteId === 'demo')).toBe(true);
+    const rejected = (await server.metrics.registry.getSingleMetric('nattevakt_server_rejected_items_total')?.get())?.values ?? [];
+    expect(rejected.reduce((sum, v) => sum + v.value, 0)).toBe(sent.length - valid);
+    expect(socket.connected).toBe(true);
+    expect((await server.alarms.open()).alarms).toEqual([]);
   });
 
   it('answers a batch that is not an array with an error instead of crashing', async () => {

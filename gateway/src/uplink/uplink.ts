@@ -127,13 +127,15 @@ export class Uplink {
 
   /**
    * Tells the server about an alarm the moment it is decided, before it is durable: the server
-   * shows it on the tablets at once as provisional. Volatile (dropped while the link is down or
-   * its buffer is full): the outbox still delivers the same decision, which is what stores it.
+   * shows it on the tablets at once as provisional. Only while connected (not buffered for a later
+   * connection: by then the outbox delivers it); not `volatile`, which would also drop it whenever
+   * the previous frame (a batch) is still being written. The outbox delivers the same decision,
+   * which is what stores it.
    */
   announce(decision: AlarmDecision): void {
     const socket = this.#socket;
     if (socket === null || !socket.connected) return;
-    socket.volatile.emit('alarmDecided', decision);
+    socket.emit('alarmDecided', decision);
     this.metrics.alarmsAnnounced.inc();
   }
 
