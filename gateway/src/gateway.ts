@@ -113,6 +113,8 @@ export class Gateway {
     });
     this.#runtime = new RuleRuntime(this.#siteConfig, this.clock, this.bus, log('rules'));
     this.#runtime.start();
+    // Before the local board's listener: the announcement to the nurses is the first thing an alarm does.
+    this.bus.on('alarmRaised', this, (alarm) => this.#onAlarm(alarm));
     this.#board = new LocalAlarmBoard(join(config.stateDir, 'open-alarms.json'), this.bus, log('local-alarms'));
     this.#board.start();
     // On-site systems read the open alarms from a retained topic, also while the uplink is down.
@@ -122,7 +124,6 @@ export class Gateway {
         .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'cannot publish the open alarms'));
     });
 
-    this.bus.on('alarmRaised', this, (alarm) => this.#onAlarm(alarm));
     this.bus.on('conditionCleared', this, (cleared) => this.#onCleared(cleared));
     this.bus.on('siteConfigChanged', this, (siteConfig) => {
       this.#siteConfig = siteConfig;
@@ -284,11 +285,11 @@ export class Gateway {
   #alarmsDecided = 0;
 
   #onAlarm(alarm: AlarmDecision): void {
+    // The nurses see it now; it becomes an alarm with a lifecycle when the outbox delivers it.
+    this.#uplink?.announce(alarm);
     this.#alarmsDecided++;
     this.metrics.alarms.inc({ rule: alarm.rule });
     this.#outbox?.append({ type: 'alarm', alarm });
-    // The nurses see it now; it becomes an alarm with a lifecycle when the outbox delivers it.
-    this.#uplink?.announce(alarm);
     // On-site consumers get the alarm even with the uplink down, once it is durably in the outbox.
     this.#whenDurable(() => {
       this.#transport?.publish(topics.alarms(alarm.siteId), JSON.stringify(alarm), { qos: 1, retain: false }).catch((error: unknown) => {

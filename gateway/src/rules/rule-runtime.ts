@@ -72,12 +72,13 @@ export class RuleRuntime {
   }
 
   #publish(output: RuleOutput): void {
+    // Told first, logged after: the nurses' path does not wait for a log line to be written.
     for (const alarm of output.raised) {
+      this.bus.emit('alarmRaised', alarm);
       this.logger.info(
         { alarmId: alarm.id, rule: alarm.rule, residentId: alarm.residentId, roomId: alarm.roomId, raisedAt: alarm.raisedAt },
         'alarm raised',
       );
-      this.bus.emit('alarmRaised', alarm);
     }
     for (const cleared of output.cleared) {
       this.logger.info({ alarmId: cleared.alarmId, clearedAt: cleared.clearedAt }, 'alarm condition cleared');
