@@ -74,6 +74,7 @@ const { values } = parseArgs({
     mosquitto: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     out: { type: 'string', default: join(root, 'bench/results') },
     chromium: { type: 'boolean', default: false },
+    'no-gateway-feed': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -82,7 +83,8 @@ if (values.help) {
     'node bench/dist/src/peers.js [--sensors 100,1000,10000] [--systems floor,nattevakt,node-red] [--rate 100] [--seconds 30]\n' +
       '  [--ramp-from 100] [--ramp-to 12800] [--ramp-seconds 5] [--mosquitto mqtt://127.0.0.1:1883] [--out bench/results]\n' +
       '  [--chromium]  Nattevakt also shown on the nurse board in a real Chromium tab (needs /usr/bin/chromium or CHROMIUM_PATH,\n' +
-      '                and the built web app: npm run build -w web); alarm cards timed to the DOM, no ramp for Nattevakt\n',
+      '                and the built web app: npm run build -w web); alarm cards timed to the DOM, no ramp for Nattevakt\n' +
+      "  [--no-gateway-feed]  the nurse's client reads the server only, not also the gateway's local alarm feed\n",
   );
   process.exit(0);
 }
@@ -95,6 +97,7 @@ const RAMP_TO = Number(values['ramp-to']);
 const RAMP_SECONDS = Number(values['ramp-seconds']);
 const OUT = resolve(values.out);
 const CHROMIUM_TAB = values.chromium;
+const GATEWAY_FEED = !values['no-gateway-feed'];
 const PUBLISHERS = 4;
 const OPEN_EVERY = 10;
 /** After a step, how long an alarm may still come and count (late ones then fail the p99 rule, not the loss rule). */
@@ -279,8 +282,10 @@ class StoredTimes {
   /** Door alarms told but not yet stored: the publish (`performance.now()`). */
   readonly #expected = new Map<string, number>();
   #latencies: number[] = [];
-  /** Door alarms the nurse heard of first as provisional (the rest first as stored: the announcement is best effort). */
+  /** Door alarms the nurse heard of first as provisional from the server (the rest first as stored: the announcement is best effort). */
   firstProvisional = 0;
+  /** Door alarms the nurse heard of first from the gateway's local feed. */
+  firstFromGateway = 0;
 
   told(alarmId: string, arrival: Arrival): void {
     this.#expected.set(alarmId, arrival.publishedAt);
@@ -298,15 +303,17 @@ class StoredTimes {
   }
 
   /** Stored-alarm latencies since the last take (sorted), and the door alarms told but never stored; starts over. */
-  take(): { latencies: number[]; missing: number; firstProvisional: number } {
+  take(): { latencies: number[]; missing: number; firstProvisional: number; firstFromGateway: number } {
     const result = {
       latencies: this.#latencies.sort((a, b) => a - b),
       missing: this.#expected.size,
       firstProvisional: this.firstProvisional,
+      firstFromGateway: this.firstFromGateway,
     };
     this.#latencies = [];
     this.#expected.clear();
     this.firstProvisional = 0;
+    this.firstFromGateway = 0;
     return result;
   }
 }
@@ -411,6 +418,7 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
   const wardFile = join(dir, 'ward.json');
   writeFileSync(wardFile, JSON.stringify(ward));
   const token = randomBytes(24).toString('hex');
+  const feedToken = randomBytes(24).toString('hex');
   const [httpPort, mqttPort, healthPort] = [await freePort(), await freePort(), await freePort()];
   const configFile = join(dir, 'gateway.json');
   const serverUrl = `http://127.0.0.1:${httpPort}`;
@@ -425,6 +433,7 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
         wardFile,
         clock: 'system',
         server: { url: serverUrl, token },
+        ...(GATEWAY_FEED ? { localFeedToken: feedToken } : {}),
       }),
     ),
   );
@@ -482,6 +491,21 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
       .then(resolve);
   });
   await new Promise<void>((r) => staff.once('connect', () => r()));
+  // The tablet's second link, to the gateway's local alarm feed on the ward's network (as the web
+  // app keeps it when the tablet was given the feed): a new alarm from there is the earliest of all.
+  let feed: Socket | null = null;
+  if (GATEWAY_FEED) {
+    const local: Socket = io(`http://127.0.0.1:${healthPort}/local`, { transports: ['websocket'], auth: { token: feedToken } });
+    feed = local;
+    local.on('alarm', (change: { id: string; status: string; rule?: string; sensorId?: string }) => {
+      if (change.status !== 'active' || change.rule === undefined || change.sensorId === undefined) return;
+      if (!told.has(change.id) && tell(change.id, change.rule, change.sensorId) !== undefined) stored.firstFromGateway++;
+    });
+    await new Promise<void>((r, reject) => {
+      local.once('connect', () => r());
+      local.once('connect_error', reject);
+    });
+  }
   let board: BoardTab | undefined;
   if (times !== null) {
     try {
@@ -509,6 +533,7 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
     async stop() {
       await board?.close().catch(() => undefined);
       staff.disconnect();
+      feed?.disconnect();
       await Promise.all([stop(gateway), stop(server)]);
       rmSync(dir, { recursive: true, force: true });
     },
@@ -696,7 +721,7 @@ interface Phase {
   rssMb: Record<string, number>;
   latencies: number[];
   /** Nattevakt: the same door alarms until the stored alarm reached the nurse (the path ends at the provisional one), and those never stored. */
-  stored: (Stats & { n: number; missing: number; firstProvisional: number; latencies: number[] }) | null;
+  stored: (Stats & { n: number; missing: number; firstProvisional: number; firstFromGateway: number; latencies: number[] }) | null;
   /** With --chromium: the door alarms the tab showed, at the client and in the tab (ms, sorted), and those it did not. */
   tab: {
     n: number;
@@ -859,7 +884,7 @@ async function run(system: SystemName, sensors: number): Promise<Result> {
     );
     if (latency.stored)
       say(
-        `  the same alarms stored (the alarm with its lifecycle at the nurse): p50 ${num(latency.stored.p50, 2)} p99 ${num(latency.stored.p99, 2)} max ${num(latency.stored.max, 2)} ms, ${latency.stored.missing} never stored; ${latency.stored.firstProvisional} of ${latency.n} heard of first as provisional`,
+        `  the same alarms stored (the alarm with its lifecycle at the nurse): p50 ${num(latency.stored.p50, 2)} p99 ${num(latency.stored.p99, 2)} max ${num(latency.stored.max, 2)} ms, ${latency.stored.missing} never stored; heard of first: ${latency.stored.firstFromGateway} from the gateway's feed, ${latency.stored.firstProvisional} as provisional from the server, of ${latency.n}`,
       );
     if (latency.tab) {
       const { n, missing, client, shown, longTasksPercent, rendererCpuPercent, linkLost } = latency.tab;

@@ -98,8 +98,11 @@ export function gatewayConfig(options: {
   wardFile: string;
   clock: 'system' | 'simulated';
   server: { url: string; token: string } | null;
+  /** The gateway's local alarm feed (`/local` on its health port), read with this token. */
+  localFeedToken?: string;
 }): object {
   return {
+    ...(options.localFeedToken === undefined ? {} : { localFeed: { token: options.localFeedToken, allowedOrigins: [] } }),
     version: 1,
     siteId: options.siteId,
     mqtt: { port: options.mqttPort },

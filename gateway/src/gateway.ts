@@ -183,7 +183,11 @@ export class Gateway {
       }),
     });
     if (config.localFeed !== undefined) {
-      this.#feed = attachLocalFeed(this.#health.server, this.#board, { ...config.localFeed, logger: log('local-feed') });
+      this.#feed = attachLocalFeed(this.#health.server, this.#board, {
+        ...config.localFeed,
+        logger: log('local-feed'),
+        clients: this.metrics.localFeedClients,
+      });
     }
     this.logger.info({ siteId: config.siteId, mqtt: this.#transport.endpoint, healthPort: this.#health.port }, 'gateway started');
   }

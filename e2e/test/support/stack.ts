@@ -10,6 +10,7 @@ import { buildApp, type CommissioningOptions, type NattevaktServer } from '@natt
 import type { Role } from '@nattevakt/server/auth/auth-service';
 import { DateTime } from 'luxon';
 import { pino } from 'pino';
+import { TcpProxy } from './processes.js';
 
 export const TOKEN = 'test-gateway-token-0123456789';
 export const LOCAL_FEED_TOKEN = 'local-feed-token-for-tablets-01';
@@ -52,6 +53,8 @@ export interface Stack {
   mqttUrl: string;
   /** The gateway's health port: /health, /metrics and the local alarm feed (/local). */
   gatewayUrl: string;
+  /** With `uplinkProxy`: the TCP proxy the gateway reaches the server through, to cut its uplink. */
+  uplink: TcpProxy | null;
   stop(): Promise<void>;
 }
 
@@ -68,6 +71,8 @@ export async function startStack(options: {
   serverClock?: { now(): number };
   /** Scenario runs and the self-test watch (e.g. `selfTestPollMs: 0` to check by hand). */
   commissioning?: CommissioningOptions;
+  /** The gateway reaches the server through a TCP proxy the test can cut (`stack.uplink`). */
+  uplinkProxy?: boolean;
 }): Promise<Stack> {
   const site = options.site ?? testWard();
   const dir = mkdtempSync(join(tmpdir(), 'nattevakt-e2e-'));
@@ -90,7 +95,9 @@ export async function startStack(options: {
   );
   await server.sites.setGatewayToken(site.site.id, TOKEN);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const httpUrl = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+  const httpPort = (server.app.server.address() as AddressInfo).port;
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const uplink = options.uplinkProxy ? await new TcpProxy(httpPort).start() : null;
   const clock = new ManualClock(options.start);
   const gateway = new Gateway({
     config: parseGatewayConfig({
@@ -98,7 +105,7 @@ export async function startStack(options: {
       siteId: site.site.id,
       mqtt: { port: 0, ...(options.mqttDevices ? { host: '127.0.0.1', devices: options.mqttDevices } : {}) },
       http: { port: 0 },
-      server: { url: httpUrl, token: TOKEN },
+      server: { url: uplink ? `http://127.0.0.1:${uplink.port}` : httpUrl, token: TOKEN },
       stateDir: join(dir, 'gateway'),
       clock: 'simulated',
       localFeed: { token: LOCAL_FEED_TOKEN, allowedOrigins: [], ...(options.localFeedUrl ? { publicUrl: options.localFeedUrl } : {}) },
@@ -115,8 +122,10 @@ export async function startStack(options: {
     httpUrl,
     mqttUrl: `mqtt://127.0.0.1:${gateway.mqttPort}`,
     gatewayUrl: `http://127.0.0.1:${gateway.healthPort}`,
+    uplink,
     async stop() {
       await gateway.stop();
+      await uplink?.stop();
       await server.app.close();
       rmSync(dir, { recursive: true, force: true });
     },

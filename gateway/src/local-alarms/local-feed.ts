@@ -17,12 +17,14 @@ const sameToken = (expected: string, given: unknown): boolean =>
 
 /**
  * The ward's fallback: tablets that cannot reach the server read open alarms straight from the
- * gateway. Authenticated by a token, read-only (no client events are handled).
+ * gateway. Tablets given the feed also keep it open while the server is there: each raised alarm
+ * (`alarm`) reaches them from here first, a hop before the server's provisional alarm.
+ * Authenticated by a token, read-only (no client events are handled).
  */
 export function attachLocalFeed(
   httpServer: HttpServer,
   board: LocalAlarmBoard,
-  options: { token: string; allowedOrigins: string[]; logger: Logger },
+  options: { token: string; allowedOrigins: string[]; logger: Logger; clients?: { inc(): void; dec(): void } },
 ): Server {
   const io = new Server(httpServer, { serveClient: false, cors: { origin: options.allowedOrigins } });
   const feed = io.of('/local');
@@ -32,6 +34,8 @@ export function attachLocalFeed(
     return next(new Error('unauthorized'));
   });
   feed.on('connection', (socket) => {
+    options.clients?.inc();
+    socket.on('disconnect', () => options.clients?.dec());
     socket.emit('snapshot', board.open());
   });
   board.onChange((changed) => feed.emit('alarm', changed));

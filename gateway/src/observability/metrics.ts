@@ -57,6 +57,11 @@ export function createGatewayMetrics(probes: GatewayProbes) {
         this.set(probes.outboxOldestAgeSeconds());
       },
     }),
+    localFeedClients: new Gauge({
+      name: 'nattevakt_gateway_local_feed_clients',
+      help: 'tablets connected to the local alarm feed (/local)',
+      registers: [registry],
+    }),
     uplinkConnected: new Gauge({
       name: 'nattevakt_gateway_uplink_connected',
       help: '1 while connected to the server',

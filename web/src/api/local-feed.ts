@@ -83,6 +83,8 @@ export class LocalFeed {
     private readonly settings: LocalFeedSettings,
     private readonly onSnapshot: (alarms: LocalAlarm[]) => void,
     private readonly onStatus: (status: FallbackStatus) => void,
+    /** Each alarm the gateway raises, the moment it does (the feed's `alarm` events with status active). */
+    private readonly onRaised?: (alarm: LocalAlarm) => void,
   ) {}
 
   start(): void {
@@ -102,6 +104,11 @@ export class LocalFeed {
     socket.on('snapshot', (open: LocalAlarm[]) => {
       if (Array.isArray(open)) this.onSnapshot(open);
     });
+    const onRaised = this.onRaised;
+    if (onRaised)
+      socket.on('alarm', (changed: unknown) => {
+        if (isRaised(changed)) onRaised(changed);
+      });
   }
 
   stop(): void {
@@ -109,6 +116,25 @@ export class LocalFeed {
     this.socket?.disconnect();
     this.socket = null;
   }
+}
+
+/** A feed change that is an open, unanswered alarm with what the board needs to show it (the feed is trusted only so far). */
+function isRaised(changed: unknown): changed is LocalAlarm {
+  if (typeof changed !== 'object' || changed === null) return false;
+  const alarm = changed as Partial<LocalAlarm>;
+  return (
+    alarm.status === 'active' &&
+    typeof alarm.id === 'string' &&
+    typeof alarm.siteId === 'string' &&
+    typeof alarm.roomId === 'string' &&
+    typeof alarm.sensorId === 'string' &&
+    typeof alarm.rule === 'string' &&
+    typeof alarm.priority === 'string' &&
+    typeof alarm.raisedAt === 'string' &&
+    typeof alarm.decidedAt === 'string' &&
+    typeof alarm.evidence === 'object' &&
+    alarm.evidence !== null
+  );
 }
 
 /**

@@ -32,6 +32,12 @@ export class WardConnection {
   private readonly receipts: ReceiptSender | null;
   private fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   private feed: LocalFeed | null = null;
+  /**
+   * The gateway's feed kept open while the server is there too (when this tablet was given the
+   * feed): each alarm the gateway raises comes straight from it, a hop before the server's
+   * provisional alarm, and is shown the same way until the stored alarm takes it over.
+   */
+  private early: LocalFeed | null = null;
   /** The link was lost since the last successful resync: the next one is a recovery. */
   private outage = false;
   /** The alarm seq the tablet had when the link was lost, to tell how much the outage hid. */
@@ -55,6 +61,7 @@ export class WardConnection {
     this.socket = socket;
 
     socket.on('connect', () => {
+      this.startEarlyFeed();
       this.store.setLink('connected');
       clearTimeout(this.fallbackTimer);
       this.fallbackTimer = undefined;
@@ -94,6 +101,8 @@ export class WardConnection {
     this.fallbackTimer = undefined;
     this.feed?.stop();
     this.feed = null;
+    this.early?.stop();
+    this.early = null;
     // What was pushed is not lost with the connection (a remount starts it again on the same store).
     this.store.flushRooms();
     this.socket?.disconnect();
@@ -115,6 +124,19 @@ export class WardConnection {
       this.fallbackTimer = undefined;
       if (this.socket?.connected === false) this.startFallback();
     }, FALLBACK_AFTER_MS);
+  }
+
+  private startEarlyFeed(): void {
+    if (this.early !== null || !this.withAlarms) return;
+    const settings = loadLocalFeedSettings();
+    if (!settings) return;
+    this.early = new LocalFeed(
+      settings,
+      () => {},
+      () => {},
+      (alarm) => this.store.applyProvisional(alarm),
+    );
+    this.early.start();
   }
 
   private startFallback(): void {
