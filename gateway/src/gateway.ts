@@ -113,10 +113,11 @@ export class Gateway {
     });
     this.#runtime = new RuleRuntime(this.#siteConfig, this.clock, this.bus, log('rules'));
     this.#runtime.start();
-    // Before the local board's listener: the announcement to the nurses is the first thing an alarm does.
-    this.bus.on('alarmRaised', this, (alarm) => this.#onAlarm(alarm));
+    // The local board first (it tells the tablets on the local feed: two hops to the nurse), then
+    // the gateway's own listener (it announces the alarm to the server: three hops).
     this.#board = new LocalAlarmBoard(join(config.stateDir, 'open-alarms.json'), this.bus, log('local-alarms'));
     this.#board.start();
+    this.bus.on('alarmRaised', this, (alarm) => this.#onAlarm(alarm));
     // On-site systems read the open alarms from a retained topic, also while the uplink is down.
     this.#board.onSnapshot(({ json }) => {
       this.#transport

@@ -206,6 +206,37 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     expect(notArray.error).toBe('a batch is an array of outbox items');
   });
 
+  it('stores a batch’s alarms and clearings in order in one go, tells each change in that order, and a re-delivery changes nothing', async () => {
+    const cookie = await loginAs(server, { username: 'nurse-order' });
+    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+    sockets.push(staff);
+    const told: string[] = [];
+    staff.on('alarm', (a: Alarm) => told.push(`${a.id} ${a.conditionClearedAt === null ? 'raised' : 'cleared'} ${a.seq}`));
+    await new Promise<void>((resolve, reject) => {
+      staff.once('connect', () => resolve());
+      staff.once('connect_error', reject);
+    });
+    const { socket } = await connectGateway(TOKEN);
+    const batch: OutboxItem[] = [
+      { type: 'alarm', alarm: { ...decision, id: 'order-a' } },
+      { type: 'event', event: event('order-e1', true, '2026-11-25T02:21:00.000Z') },
+      { type: 'cleared', cleared: { alarmId: 'order-a', siteId: 'demo', clearedAt: '2026-11-25T02:21:00.000Z', eventId: 'order-e1' } },
+      { type: 'alarm', alarm: { ...decision, id: 'order-b' } },
+    ];
+    expect(await socket.emitWithAck('batch', batch)).toEqual({ ok: true, accepted: 4, rejected: [] });
+    for (let waited = 0; told.length < 3 && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    const seqs = told.map((line) => Number(line.split(' ')[2]));
+    expect(told.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['order-a raised', 'order-a cleared', 'order-b raised']);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const history = await server.alarms.get('order-a');
+    expect(history?.audit.map((a) => a.action)).toEqual(['raised', 'condition-cleared']);
+    // The same batch again (a lost ack): nothing changes, nobody is told.
+    expect(await socket.emitWithAck('batch', batch)).toEqual({ ok: true, accepted: 4, rejected: [] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(told).toHaveLength(3);
+    expect((await server.alarms.get('order-a'))?.audit).toHaveLength(2);
+  });
+
   it('passes an announced alarm to the site’s tablets at once as provisional, stores nothing, and refuses a malformed or foreign one', async () => {
     await server.sites.save({ ...site, site: { ...site.site, id: 'other' } });
     const connectStaff = async (username: string, sites: string[]) => {

@@ -231,24 +231,14 @@ export async function ingest(deps: GatewayIngestDeps, siteId: string, batch: unk
   // Alarms first (in their order, with their clearings): a nurse waits for nothing the events need.
   // Nothing of an alarm depends on the batch's events being stored; a batch that fails after its
   // alarms is sent again and the alarms, stored by id, are not raised twice.
+  // They are stored in one transaction (one commit for the batch's alarms, not one each).
+  const decisions: Exclude<OutboxItem, { type: 'event' }>[] = [];
   for (const item of valid) {
     deps.metrics.ingested.inc({ type: item.type });
-    switch (item.type) {
-      case 'event':
-        break;
-      case 'alarm': {
-        const alarm = await deps.alarms.raise(item.alarm, siteId);
-        if (alarm) deps.metrics.gatewayLatency.observe(Math.max(0, Date.parse(alarm.receivedAt) - Date.parse(alarm.decidedAt)) / 1000);
-        break;
-      }
-      case 'cleared':
-        await deps.alarms.conditionCleared(item.cleared, siteId);
-        break;
-      default: {
-        const exhaustive: never = item;
-        throw new Error(`unknown outbox item ${JSON.stringify(exhaustive)}`);
-      }
-    }
+    if (item.type !== 'event') decisions.push(item);
+  }
+  for (const { alarm, raised } of await deps.alarms.applyDecisions(decisions, siteId)) {
+    if (raised) deps.metrics.gatewayLatency.observe(Math.max(0, Date.parse(alarm.receivedAt) - Date.parse(alarm.decidedAt)) / 1000);
   }
   const events: SensorEvent[] = valid.flatMap((i) => (i.type === 'event' ? [i.event] : []));
   if (events.length) {
