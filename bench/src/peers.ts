@@ -965,14 +965,14 @@ function report(results: Result[], started: Date, command: string): string {
       '',
       `Nattevakt tells the nurse twice: the provisional alarm (above: the path's end, announced by the gateway as it decides) and then the stored alarm, with its lifecycle and commands (durable in the gateway's outbox, stored and audited by the server). The same door alarms until the stored one reached the nurse, at ${RATE} msg/s, and the ramp's highest step at which every one was also stored within the limits:`,
       '',
-      '| sensors | stored p50 ms | stored p99 ms | stored max ms | never stored | heard of first as provisional |',
+      '| sensors | stored p50 ms | stored p99 ms | stored max ms | never stored | heard of first: from the gateway feed / as the server’s provisional alarm |',
       '| ------: | -----: | -----: | -----: | -----: | -----: |',
     );
     for (const r of withStored) {
       const st = r.latency?.stored;
       if (!st) continue;
       lines.push(
-        `| ${r.sensors.toLocaleString('en-US')} | ${num(st.p50, 2)} | ${num(st.p99, 2)} | ${num(st.max, 2)} | ${st.missing} | ${st.firstProvisional} of ${r.latency?.n ?? 0} |`,
+        `| ${r.sensors.toLocaleString('en-US')} | ${num(st.p50, 2)} | ${num(st.p99, 2)} | ${num(st.max, 2)} | ${st.missing} | ${st.firstFromGateway} / ${st.firstProvisional} of ${r.latency?.n ?? 0} |`,
       );
     }
   }
