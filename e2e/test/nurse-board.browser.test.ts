@@ -1,44 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { topics } from '@nattevakt/protocol/topics';
 import mqtt from 'mqtt';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, screenshot, webDir } from './support/browser.js';
 import { addPerson, eventually, oslo, PASSWORD, type Stack, startStack } from './support/stack.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const here = dirname(fileURLToPath(import.meta.url));
-const webDir = resolve(here, '../../web/dist');
-const artifacts = resolve(here, '../../artifacts');
-const hasChromium = existsSync(CHROMIUM);
-
-if (!hasChromium) {
-  if (process.env.CI === 'true') throw new Error(`Chromium is required in CI but ${CHROMIUM} is missing: apt-get install chromium`);
-  console.warn(`\n!!! SKIPPING the browser tests: ${CHROMIUM} not found (apt-get install chromium). CI runs them.\n`);
-}
 
 describe.skipIf(!hasChromium)('the night nurse board in a real Chromium at 1024Ã—768', () => {
   let stack: Stack;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(join(webDir, 'index.html'))) throw new Error(`${webDir} is not built: npm run build -w web`);
-    mkdirSync(artifacts, { recursive: true });
+    browser = await launchChromium();
     stack = await startStack({ start: oslo('2026-11-25T03:09:00'), webDir });
     await eventually('gateway uplink', () => stack.gateway.uplinkConnected);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
   }, 60_000);
 
   afterAll(async () => {
@@ -88,13 +62,13 @@ describe.skipIf(!hasChromium)('the night nurse board in a real Chromium at 1024Ã
     await expect.poll(() => card.innerText()).toMatch(/Rom 7/);
     await expect.poll(() => card.innerText()).toMatch(/03:10/);
     await expect.poll(() => colleague.getByTestId(`alarm-${alarmId}`).isVisible()).toBe(true);
-    await nurse.screenshot({ path: join(artifacts, 'nurse-board-alarm.png') });
+    await screenshot(nurse, 'nurse-board-alarm');
 
     // "Jeg gÃ¥r": the colleague's tablet shows who is going.
     await nurse.getByTestId(`ack-${alarmId}`).click();
     await expect.poll(() => colleague.getByTestId(`alarm-${alarmId}`).getAttribute('data-status')).toBe('acknowledged');
     await expect.poll(() => colleague.getByTestId(`alarm-${alarmId}`).innerText()).toContain('Kari');
-    await colleague.screenshot({ path: join(artifacts, 'nurse-board-acknowledged.png') });
+    await screenshot(colleague, 'nurse-board-acknowledged');
 
     // Resolve with an outcome: the alarm leaves every open board.
     await nurse.getByTestId(`resolve-${alarmId}`).click();
@@ -106,7 +80,7 @@ describe.skipIf(!hasChromium)('the night nurse board in a real Chromium at 1024Ã
 
     // The board shows the door open and the resident out of bed.
     await expect.poll(() => nurse.getByTestId('room-room-7').innerText()).toMatch(/DÃ¸r Ã¥pen/i);
-    await nurse.screenshot({ path: join(artifacts, 'nurse-board-after.png') });
+    await screenshot(nurse, 'nurse-board-after');
 
     // The night's history comes from the server: after a reload (or on a tablet that was off) it still lists the alarm.
     await colleague.reload();
@@ -116,6 +90,6 @@ describe.skipIf(!hasChromium)('the night nurse board in a real Chromium at 1024Ã
     await history.locator('summary').click();
     await expect.poll(() => history.locator('summary').innerText()).toMatch(/\(1\)/);
     await expect.poll(() => history.getByTestId(`history-${alarmId}`).innerText()).toMatch(/Rom 7[\s\S]*Hjalp beboeren Â· Kari/);
-    await colleague.screenshot({ path: join(artifacts, 'nurse-board-history-after-reload.png') });
+    await screenshot(colleague, 'nurse-board-history-after-reload');
   }, 60_000);
 });
