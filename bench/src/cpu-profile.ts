@@ -3,7 +3,8 @@
  * enough to see where a process's CPU went without opening DevTools.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
   id: number;
@@ -26,8 +27,8 @@ function partOf(url: string): string {
   return file ? `${file[1]}` : url;
 }
 
-export function summarizeProfile(dir: string, top = 15): string {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+export function summarizeProfile(dir: string, top = 15, only?: string): string {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && (only === undefined || f === only));
   if (files.length === 0) return `no .cpuprofile in ${dir}`;
   const byFunction = new Map<string, number>();
   const byPart = new Map<string, number>();
@@ -52,4 +53,17 @@ export function summarizeProfile(dir: string, top = 15): string {
       .map(([name, hits]) => `  ${((100 * hits) / total).toFixed(1).padStart(5)} %  ${name}`)
       .join('\n');
   return `CPU profile: ${files.length} file(s) in ${dir} (${total} samples)\nby part:\n${list(byPart, 12)}\ntop functions (self time):\n${list(byFunction, top)}`;
+}
+
+// `node bench/dist/src/cpu-profile.js <dir> [top]`: one summary per profile (per process) in <dir>.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const dir = process.argv[2];
+  if (dir === undefined) {
+    process.stderr.write('node bench/dist/src/cpu-profile.js <dir with .cpuprofile files> [top functions, default 15]\n');
+    process.exit(2);
+  }
+  const top = Number(process.argv[3] ?? 15);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    process.stdout.write(`── ${file}\n${summarizeProfile(dir, top, file)}\n\n`);
+  }
 }

@@ -19,7 +19,7 @@
  * The same deterministic traffic for all three (heartbeats round-robin over every sensor, every
  * 10th message a door opening at night, closed again 5 messages later), four publisher connections,
  * each sensor always on the same one. Per system and size: a latency phase at a fixed rate, then a
- * ramp that doubles the rate until a step is not sustained. Writes a Markdown table, a JSON file
+ * ramp that multiplies the rate (--ramp-factor, 2 by default) until a step is not sustained. Writes a Markdown table, a JSON file
  * and one latency-distribution SVG per size to --out.
  *
  * --chromium: Nattevakt's nurse board (the built web app) is ALSO open in a real Chromium tab,
@@ -71,6 +71,7 @@ const { values } = parseArgs({
     'ramp-from': { type: 'string', default: '100' },
     'ramp-to': { type: 'string', default: '12800' },
     'ramp-seconds': { type: 'string', default: '5' },
+    'ramp-factor': { type: 'string', default: '2' },
     mosquitto: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     out: { type: 'string', default: join(root, 'bench/results') },
     chromium: { type: 'boolean', default: false },
@@ -81,7 +82,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'node bench/dist/src/peers.js [--sensors 100,1000,10000] [--systems floor,nattevakt,node-red] [--rate 100] [--seconds 30]\n' +
-      '  [--ramp-from 100] [--ramp-to 12800] [--ramp-seconds 5] [--mosquitto mqtt://127.0.0.1:1883] [--out bench/results]\n' +
+      '  [--ramp-from 100] [--ramp-to 12800] [--ramp-seconds 5] [--ramp-factor 2 (each step this times the last, to the nearest 100)] [--mosquitto mqtt://127.0.0.1:1883] [--out bench/results]\n' +
       '  [--chromium]  Nattevakt also shown on the nurse board in a real Chromium tab (needs /usr/bin/chromium or CHROMIUM_PATH,\n' +
       '                and the built web app: npm run build -w web); alarm cards timed to the DOM, no ramp for Nattevakt\n' +
       "  [--no-gateway-feed]  the nurse's client reads the server only, not also the gateway's local alarm feed\n",
@@ -95,6 +96,10 @@ const SECONDS = Number(values.seconds);
 const RAMP_FROM = Number(values['ramp-from']);
 const RAMP_TO = Number(values['ramp-to']);
 const RAMP_SECONDS = Number(values['ramp-seconds']);
+const RAMP_FACTOR = Number(values['ramp-factor']);
+if (!(RAMP_FACTOR > 1)) throw new Error(`--ramp-factor must be above 1, not ${values['ramp-factor']}`);
+/** The ramp's next step: RAMP_FACTOR times this one, to the nearest 100 msg/s (and always higher). */
+const nextRate = (rate: number) => Math.max(rate + 100, Math.round((rate * RAMP_FACTOR) / 100) * 100);
 const OUT = resolve(values.out);
 const CHROMIUM_TAB = values.chromium;
 const GATEWAY_FEED = !values['no-gateway-feed'];
@@ -901,7 +906,7 @@ async function run(system: SystemName, sensors: number): Promise<Result> {
       return result;
     }
     // The ramp is its own measurement: it runs whatever the latency phase showed.
-    for (let rate = RAMP_FROM; rate <= RAMP_TO; rate *= 2) {
+    for (let rate = RAMP_FROM; rate <= RAMP_TO; rate = nextRate(rate)) {
       const step = await phase(pubs, target, traffic, openings, rate, RAMP_SECONDS);
       step.latencies = [];
       if (step.stored) step.stored.latencies = [];
@@ -1038,7 +1043,7 @@ async function main(): Promise<void> {
   if (CHROMIUM_TAB) checkBoardTabCanOpen();
   mkdirSync(OUT, { recursive: true });
   say(
-    `${machine()}; sizes ${SIZES.join(', ')}; systems ${SYSTEMS.join(', ')}; ${RATE} msg/s for ${SECONDS} s, ramp ${RAMP_FROM}…${RAMP_TO} msg/s, ${RAMP_SECONDS} s a step`,
+    `${machine()}; sizes ${SIZES.join(', ')}; systems ${SYSTEMS.join(', ')}; ${RATE} msg/s for ${SECONDS} s, ramp ${RAMP_FROM}…${RAMP_TO} msg/s (×${RAMP_FACTOR} a step), ${RAMP_SECONDS} s a step`,
   );
   for (const sensors of SIZES) {
     for (const system of SYSTEMS) results.push(await run(system, sensors));

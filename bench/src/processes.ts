@@ -32,9 +32,15 @@ export async function waitHealthy(url: string, child?: ChildProcess, ms = 30_000
   throw new Error(`${url} never became healthy`);
 }
 
+/**
+ * `BENCH_CPU_PROF=<dir>`: every process the bench starts writes a V8 CPU profile there when it
+ * exits (`node --cpu-prof`, which NODE_OPTIONS does not allow); `node bench/dist/src/cpu-profile.js <dir>` sums them up.
+ */
+const profileArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+
 /** Starts `node <args>` in the checkout; the caller keeps the handle to stop it. */
 export function startNode(args: string[], options: { nodeArgs?: string[]; stdio?: SpawnOptions['stdio'] } = {}): ChildProcess {
-  return spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
+  return spawn(process.execPath, [...profileArgs, ...(options.nodeArgs ?? []), ...args], {
     cwd: root,
     stdio: options.stdio ?? ['ignore', 'ignore', 'inherit'],
   });

@@ -180,7 +180,11 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   // With more than one instance the ward state is read from the database; alone, from memory.
   const ward = new WardState(db, sites, { shared: options.redis !== undefined });
   await ward.load();
-  const alarms = new AlarmService(db, sites, root.child({ module: 'alarms' }), { clock, escalation });
+  const alarms = new AlarmService(db, sites, root.child({ module: 'alarms' }), {
+    clock,
+    escalation,
+    committed: (operations) => metrics.alarmCommitSize.observe(operations),
+  });
   const delivery = new AlarmDeliveryService(db, root.child({ module: 'alarm-delivery' }), { clock });
   const escalations = new EscalationScheduler(alarms, escalation, clock, root.child({ module: 'escalation' }));
   const clocks = new Map<string, SiteClock>();

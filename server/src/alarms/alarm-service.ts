@@ -12,12 +12,12 @@ import type { CommandResult } from '@nattevakt/protocol/socket-events';
 import type { Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import type { SiteService } from '../sites/site-service.js';
+import { CommitGroup, type Transaction } from '../stores/relational/commit-group.js';
 import { lockAlarmSequence, type RelationalDb } from '../stores/relational/database.js';
 import type { RelationalSchema } from '../stores/relational/schema.js';
 import { type Clock, DEFAULT_ESCALATION, type EscalationOptions, systemClock } from './escalation.js';
 
 type AlarmRow = Selectable<RelationalSchema['alarms']>;
-type Transaction = Parameters<Parameters<ReturnType<RelationalDb['transaction']>['execute']>[0]>[0];
 
 /** Whom an escalation step alerts: level 1 every staff member of the site again, level 2 the nurse in charge (see staff-namespace). */
 export const escalationTarget = (level: number) => (level >= MAX_ESCALATION_LEVEL ? 'nurse-in-charge' : 'all-nurses');
@@ -87,21 +87,32 @@ export interface AlarmFilter {
  * escalates (level 1, then 2) until someone acknowledges it. Every change is one audit row whose
  * id is the alarm's new sequence number, in the same transaction. Each transition is a
  * conditional UPDATE, so several server instances on one database cannot both make it.
+ *
+ * Changes handed in during one turn of the event loop (a gateway's batch, nurses' commands,
+ * escalation steps) are committed together (`CommitGroup`): one commit, on SQLite one fsync, for
+ * all of them, each still told and answered only after that commit.
  */
 export class AlarmService {
   readonly #listeners = new Set<AlarmListener>();
   readonly #escalationListeners = new Set<(alarm: Alarm, level: number) => void>();
   readonly #clock: Clock;
   readonly #escalation: EscalationOptions;
+  readonly #group: CommitGroup;
 
   constructor(
     private readonly db: RelationalDb,
     private readonly sites: SiteService,
     private readonly logger: Logger,
-    options: { clock?: Clock; escalation?: EscalationOptions } = {},
+    options: { clock?: Clock; escalation?: EscalationOptions; committed?: (operations: number) => void } = {},
   ) {
     this.#clock = options.clock ?? systemClock;
     this.#escalation = options.escalation ?? DEFAULT_ESCALATION;
+    // Every change takes the sequence lock anyway (PostgreSQL); taken first, before any alarm row
+    // is locked, two instances' groups cannot deadlock on each other's rows.
+    this.#group = new CommitGroup(db, {
+      begin: (trx) => lockAlarmSequence(trx),
+      ...(options.committed ? { committed: options.committed } : {}),
+    });
   }
 
   onChange(listener: AlarmListener): () => void {
@@ -132,7 +143,7 @@ export class AlarmService {
   ): Promise<{ alarm: Alarm; raised: boolean }[]> {
     if (items.length === 0) return [];
     const config = this.sites.get(siteId);
-    const changes = await this.db.transaction().execute(async (trx) => {
+    const changes = await this.#group.run(async (trx) => {
       const changed: { alarm: Alarm; raised: boolean }[] = [];
       for (const item of items) {
         const alarm =
@@ -210,7 +221,7 @@ export class AlarmService {
   /** "Jeg går": the first nurse to go owns the alarm and stops its escalation; the same nurse again is a no-op. */
   async acknowledge(command: AcknowledgeCommand): Promise<CommandResult> {
     const at = this.#nowIso();
-    const result = await this.db.transaction().execute(async (trx): Promise<CommandResult & { changed?: boolean }> => {
+    const result = await this.#group.run(async (trx): Promise<CommandResult & { changed?: boolean }> => {
       // Write first: the status condition decides between two nurses (or two instances) at once.
       const updated = await trx
         .updateTable('alarms')
@@ -238,7 +249,7 @@ export class AlarmService {
   async resolve(command: ResolveCommand): Promise<CommandResult> {
     const at = this.#nowIso();
     const noteMissing = command.outcome === 'other' && !command.note?.trim();
-    const result = await this.db.transaction().execute(async (trx): Promise<CommandResult> => {
+    const result = await this.#group.run(async (trx): Promise<CommandResult> => {
       if (!noteMissing) {
         const updated = await trx
           .updateTable('alarms')
@@ -282,7 +293,7 @@ export class AlarmService {
     const at = iso(now);
     const level = fromLevel + 1;
     const wait = level < MAX_ESCALATION_LEVEL ? this.#escalation.afterMs[found.priority as Priority] : null;
-    const alarm = await this.db.transaction().execute(async (trx) => {
+    const alarm = await this.#group.run(async (trx) => {
       const claimed = await trx
         .updateTable('alarms')
         .set({ escalation_level: level, escalated_at: at, next_escalation_at: wait === null ? null : iso(now + wait) })

@@ -40,6 +40,12 @@ export function createServerMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
+    alarmCommitSize: new Histogram({
+      name: 'nattevakt_server_alarm_operations_per_commit',
+      help: "alarm operations (a gateway batch's decisions, a nurse's acknowledge or resolve, an escalation step) committed together in one transaction",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    }),
     gateways: new Gauge({ name: 'nattevakt_server_gateways_connected', help: 'gateways connected', registers: [registry] }),
     staff: new Gauge({ name: 'nattevakt_server_staff_clients_connected', help: 'nurse tablets connected', registers: [registry] }),
   };
