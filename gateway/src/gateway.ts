@@ -13,13 +13,14 @@ import { zigbee2mqttAdapter } from './adapters/zigbee2mqtt.js';
 import { EmbeddedTransport } from './broker/broker.js';
 import { createMqttTransport, type MqttTransport } from './broker/transport.js';
 import { ManualClock, type SiteClock, SystemClock } from './clock.js';
-import { ConfigError, type GatewayConfig } from './config/gateway-config.js';
+import { ConfigError, DEFAULT_UNCHANGED_REPORT_SECONDS, type GatewayConfig } from './config/gateway-config.js';
 import { EventBus } from './event-bus.js';
 import { LocalAlarmBoard } from './local-alarms/local-alarm-board.js';
 import { attachLocalFeed } from './local-alarms/local-feed.js';
 import { startHealthServer } from './observability/health-server.js';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { Outbox } from './outbox/outbox.js';
+import { UnchangedReports } from './outbox/unchanged-reports.js';
 import { RuleRuntime } from './rules/rule-runtime.js';
 import { SiteConfigStore } from './site-config-store.js';
 import { Uplink } from './uplink/uplink.js';
@@ -69,6 +70,8 @@ export class Gateway {
   readonly #store: SiteConfigStore;
   /** One decode context for every message (only `now` changes): nothing to allocate per message. */
   readonly #decodeContext: DecodeContext;
+  /** Which sensor reports go to the server (report by exception, docs/adr/0005). */
+  readonly #unchanged: UnchangedReports;
 
   constructor(private readonly options: GatewayOptions) {
     this.logger = options.logger ?? pino({ name: 'gateway' });
@@ -77,6 +80,7 @@ export class Gateway {
     this.#siteConfig = emptySite(options.config.siteId);
     this.#adapters = new AdapterRegistry([nativeAdapter, zigbee2mqttAdapter(options.config.zigbee2mqtt)]);
     this.#decodeContext = { siteId: options.config.siteId, sensor: (id) => this.#runtime?.engine.sensor(id), now: 0, newId: randomUUID };
+    this.#unchanged = new UnchangedReports((options.config.unchangedReportSeconds ?? DEFAULT_UNCHANGED_REPORT_SECONDS) * 1000);
   }
 
   /** The embedded broker's port (embedded mode only). */
@@ -237,7 +241,8 @@ export class Gateway {
           // sensor re-sends it (we crashed after storing it, before the PUBACK), the server keeps one.
           if (event.sensorTime !== undefined) event.id = contentId(topic, payload);
           this.metrics.messages.inc({ kind: event.sensorKind });
-          this.#outbox?.append({ type: 'event', event });
+          if (this.#unchanged.keep(event, context.now)) this.#outbox?.append({ type: 'event', event });
+          else this.metrics.reportsFolded.inc({ kind: event.sensorKind });
           const before = this.#alarmsDecided;
           this.bus.emit('sensorEvent', event);
           if (this.#alarmsDecided > before) this.metrics.decisionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
@@ -282,7 +287,11 @@ export class Gateway {
       return;
     }
     outbox.afterCommit((error) => {
-      if (error) this.logger.error({ err: error.message }, 'outbox commit failed');
+      if (error) {
+        this.logger.error({ err: error.message }, 'outbox commit failed');
+        // What was kept of unchanged reports may be gone with it: keep the next report of each sensor.
+        this.#unchanged.reset();
+      }
       then();
     });
   }

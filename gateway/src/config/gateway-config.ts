@@ -291,6 +291,9 @@ export function mqttConfigErrors(section: MqttConfig): string[] {
 }
 // ── end mqtt ──────────────────────────────────────────────────────────────────────────────────
 
+/** Report by exception: an unchanged sensor report goes to the server at most this often (docs/adr/0005). */
+export const DEFAULT_UNCHANGED_REPORT_SECONDS = 60;
+
 export const GatewayConfig = Type.Object(
   {
     version: Type.Literal(GATEWAY_CONFIG_VERSION),
@@ -316,6 +319,15 @@ export const GatewayConfig = Type.Object(
       { additionalProperties: false, description: 'health and Prometheus metrics' },
     ),
     siteConfigFile: Type.Optional(Type.String({ description: 'site configuration to boot with before the server pushes one' })),
+    unchangedReportSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 3600,
+        default: DEFAULT_UNCHANGED_REPORT_SECONDS,
+        description:
+          'report by exception (docs/adr/0005): a sensor report that changes nothing the server keeps (state, online, tamper, battery) is sent to the server at most once per this many seconds per sensor; every change goes at once, and the rules see every report; 0 sends every report',
+      }),
+    ),
     zigbee2mqtt: Zigbee2mqttConfig,
     localFeed: Type.Optional(
       Type.Object(
@@ -373,6 +385,7 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
     server: null,
     stateDir: 'data/gateway',
     clock: 'system',
+    unchangedReportSeconds: DEFAULT_UNCHANGED_REPORT_SECONDS,
     ...migrated,
     mqtt: withMqttDefaults(migrated.mqtt),
     http: { host: '127.0.0.1', port: 9101, ...(migrated.http as object | undefined) },

@@ -18,6 +18,12 @@ export function createGatewayMetrics(probes: GatewayProbes) {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    reportsFolded: new Counter({
+      name: 'nattevakt_gateway_reports_folded_total',
+      help: 'sensor reports that changed nothing and were not sent to the server (report by exception; the rules saw them), by sensor kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     rejected: new Counter({
       name: 'nattevakt_gateway_rejected_messages_total',
       help: 'MQTT messages rejected, by reason',
