@@ -62,7 +62,7 @@ export class CommitGroup {
       }
       if (results !== undefined) {
         this.options.committed?.(jobs.length);
-        jobs.forEach((job, i) => job.resolve(results[i]));
+        for (const [i, job] of jobs.entries()) job.resolve(results[i]);
         return;
       }
     }
