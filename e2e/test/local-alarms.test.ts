@@ -92,4 +92,45 @@ describe("the gateway's own list of open alarms", () => {
     await eventually('resolved alarm leaves the feed', () => snapshot.length === 0);
     await eventually('and the retained list', () => retained.at(-1)?.length === 0);
   });
+
+  it('on the feed every change goes at once, and the whole list, coalesced, at most once a second', async () => {
+    stack = await startStack({ start: oslo('2026-11-25T03:10:00') });
+    await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
+    const feed = io(`${stack.gatewayUrl}/local`, { auth: { token: LOCAL_FEED_TOKEN }, transports: ['websocket'] });
+    cleanups.push(() => feed.disconnect());
+    const snapshots: { at: number; open: LocalAlarm[] }[] = [];
+    const changes: LocalAlarm[] = [];
+    feed.on('snapshot', (open: LocalAlarm[]) => void snapshots.push({ at: Date.now(), open }));
+    feed.on('alarm', (changed: LocalAlarm) => void changes.push(changed));
+    await eventually('feed connected (with its first snapshot)', () => snapshots.length === 1);
+
+    const cookie = await login(stack, { username: 'kari', displayName: 'Kari' });
+    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${stack.httpUrl}/staff`, {
+      transports: ['websocket'],
+      forceNew: true,
+      extraHeaders: { cookie },
+    });
+    cleanups.push(() => staff.disconnect());
+    await eventually('staff connected', () => staff.connected);
+    const sensor = await mqtt.connectAsync(stack.mqttUrl);
+    cleanups.push(() => sensor.endAsync());
+    // Raised, condition cleared, acknowledged and resolved as fast as it goes.
+    await sensor.publishAsync(topics.sensorState('test', 'door-7'), '{"kind":"door","open":true}', { qos: 1 });
+    const raised = await eventually('raised on the feed', () => changes.find((c) => c.status === 'active'));
+    await sensor.publishAsync(topics.sensorState('test', 'door-7'), '{"kind":"door","open":false}', { qos: 1 });
+    await staff.emitWithAck('acknowledge', { alarmId: raised.id, by: 'Kari' });
+    await staff.emitWithAck('resolve', { alarmId: raised.id, by: 'Kari', outcome: 'assisted' });
+    await eventually('resolved on the feed', () => changes.some((c) => c.status === 'resolved'));
+    // Each change in its order (the server's echo of a change the gateway made itself repeats it).
+    const states = changes.map((c) =>
+      c.status === 'resolved' ? 'resolved' : c.acknowledgedBy ? 'acknowledged' : c.conditionClearedAt ? 'cleared' : c.status,
+    );
+    expect(states.filter((state, i) => state !== states[i - 1])).toEqual(['active', 'cleared', 'acknowledged', 'resolved']);
+    // The list catches up with the last change, never more than once a second.
+    await eventually('the list is empty again', () => snapshots.at(-1)?.open.length === 0);
+    const gaps = snapshots.slice(2).map((s, i) => s.at - (snapshots[i + 1]?.at ?? 0));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(900);
+    // Six changes (with the echoes) in well under a second: the connect snapshot and one or two more.
+    expect(snapshots.length).toBeLessThanOrEqual(3);
+  });
 });
