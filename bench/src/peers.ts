@@ -76,6 +76,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(root, 'bench/results') },
     chromium: { type: 'boolean', default: false },
     'no-gateway-feed': { type: 'boolean', default: false },
+    'site-broker': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -85,7 +86,9 @@ if (values.help) {
       '  [--ramp-from 100] [--ramp-to 12800] [--ramp-seconds 5] [--ramp-factor 2 (each step this times the last, to the nearest 100)] [--mosquitto mqtt://127.0.0.1:1883] [--out bench/results]\n' +
       '  [--chromium]  Nattevakt also shown on the nurse board in a real Chromium tab (needs /usr/bin/chromium or CHROMIUM_PATH,\n' +
       '                and the built web app: npm run build -w web); alarm cards timed to the DOM, no ramp for Nattevakt\n' +
-      "  [--no-gateway-feed]  the nurse's client reads the server only, not also the gateway's local alarm feed\n",
+      "  [--no-gateway-feed]  the nurse's client reads the server only, not also the gateway's local alarm feed\n" +
+      "  [--site-broker]  Nattevakt's gateway in external-broker mode, a client of that Mosquitto (the site's own broker),\n" +
+      "                   as Node-RED is; the sensors publish to Mosquitto instead of the gateway's embedded broker\n",
   );
   process.exit(0);
 }
@@ -103,6 +106,7 @@ const nextRate = (rate: number) => Math.max(rate + 100, Math.round((rate * RAMP_
 const OUT = resolve(values.out);
 const CHROMIUM_TAB = values.chromium;
 const GATEWAY_FEED = !values['no-gateway-feed'];
+const SITE_BROKER = values['site-broker'];
 const PUBLISHERS = 4;
 const OPEN_EVERY = 10;
 /** After a step, how long an alarm may still come and count (late ones then fail the p99 rule, not the loss rule). */
@@ -114,7 +118,7 @@ const HOLD_MS = 1_000;
 type SystemName = 'floor' | 'nattevakt' | 'node-red';
 const LABEL: Record<SystemName, string> = {
   floor: 'floor: Mosquitto pub→sub',
-  nattevakt: 'Nattevakt end to end',
+  nattevakt: values['site-broker'] ? 'Nattevakt end to end (gateway on the site broker)' : 'Nattevakt end to end',
   'node-red': 'Node-RED flow',
 };
 
@@ -425,6 +429,7 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
   const token = randomBytes(24).toString('hex');
   const feedToken = randomBytes(24).toString('hex');
   const [httpPort, mqttPort, healthPort] = [await freePort(), await freePort(), await freePort()];
+  const siteBrokerClientId = `nattevakt-gateway-bench-${randomBytes(4).toString('hex')}`;
   const configFile = join(dir, 'gateway.json');
   const serverUrl = `http://127.0.0.1:${httpPort}`;
   writeFileSync(
@@ -440,6 +445,9 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
         server: { url: serverUrl, token },
         ...(GATEWAY_FEED ? { localFeedToken: feedToken } : {}),
       }),
+      (key, value) =>
+        // --site-broker: the gateway is a client of the machine's Mosquitto, as on a site with its own broker.
+        key === 'mqtt' && SITE_BROKER ? { mode: 'external', external: { url: values.mosquitto, clientId: siteBrokerClientId } } : value,
     ),
   );
   const { server, cookie } = await startServerAsNurse({ port: httpPort, dataDir: join(dir, 'server'), wardFile, token });
@@ -528,7 +536,7 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
     );
   }
   return {
-    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    mqttUrl: SITE_BROKER ? values.mosquitto : `mqtt://127.0.0.1:${mqttPort}`,
     topicOf: (s) => topics.sensorState(ward.site.id, s.id),
     processes: { gateway, server },
     decided: async () =>
@@ -541,6 +549,11 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
       feed?.disconnect();
       await Promise.all([stop(gateway), stop(server)]);
       rmSync(dir, { recursive: true, force: true });
+      if (SITE_BROKER) {
+        // The gateway's persistent session would stay on Mosquitto, queueing messages for nobody.
+        const cleanup = await mqtt.connectAsync(values.mosquitto, { clientId: siteBrokerClientId, clean: true, reconnectPeriod: 0 });
+        await cleanup.endAsync();
+      }
     },
   };
 }

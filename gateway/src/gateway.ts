@@ -70,6 +70,8 @@ export class Gateway {
   readonly #store: SiteConfigStore;
   /** One decode context for every message (only `now` changes): nothing to allocate per message. */
   readonly #decodeContext: DecodeContext;
+  /** External broker: commit each message before its PUBACK instead of once per turn (see #onMessage). */
+  readonly #commitEachMessage: boolean;
   /** Which sensor reports go to the server (report by exception, docs/adr/0005). */
   readonly #unchanged: UnchangedReports;
 
@@ -80,6 +82,7 @@ export class Gateway {
     this.#siteConfig = emptySite(options.config.siteId);
     this.#adapters = new AdapterRegistry([nativeAdapter, zigbee2mqttAdapter(options.config.zigbee2mqtt)]);
     this.#decodeContext = { siteId: options.config.siteId, sensor: (id) => this.#runtime?.engine.sensor(id), now: 0, newId: randomUUID };
+    this.#commitEachMessage = options.config.mqtt.mode === 'external';
     this.#unchanged = new UnchangedReports((options.config.unchangedReportSeconds ?? DEFAULT_UNCHANGED_REPORT_SECONDS) * 1000);
   }
 
@@ -272,6 +275,11 @@ export class Gateway {
       this.logger.error({ err: error, topic: topic.slice(0, 200) }, 'failed to handle sensor message');
     } finally {
       // The PUBACK only once the message is on disk: the outbox commits a burst of messages at once.
+      // From the site's broker (external mode) mqtt.js hands over the next message only after this
+      // one's PUBACK, so waiting for the end of the turn would take one message per turn of the
+      // event loop, and the broker would queue the rest, then drop them (Mosquitto keeps 1,000 per
+      // client by default): there, each message is committed at once.
+      if (this.#commitEachMessage) this.#outbox?.commit();
       this.#whenDurable(() => {
         done();
         this.#uplink?.flush();

@@ -86,6 +86,11 @@ export class Outbox {
     return seq;
   }
 
+  /** Commits the open batch now (instead of at the end of the turn) and tells who waited. */
+  commit(): void {
+    this.#commitNow(false);
+  }
+
   /** Writes an item in the open batch; durable once the batch commits (see `afterCommit`). */
   append(item: OutboxItem): number {
     if (!this.#db.inTransaction) this.#begin.run();
