@@ -240,6 +240,8 @@ class Nurse {
   ) {
     this.socket = io(`${httpUrl}/staff`, {
       transports: ['websocket'],
+      // Its own Manager: one cached for this host and port by an earlier test would carry that test's cookie.
+      forceNew: true,
       extraHeaders: { cookie },
       reconnectionDelay: 100,
       reconnectionDelayMax: 500,

@@ -41,7 +41,7 @@ describe("the gateway's own list of open alarms", () => {
     stack = await startStack({ start: oslo('2026-11-25T03:10:00') });
     await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
 
-    const feed = io(`${stack.gatewayUrl}/local`, { auth: { token: LOCAL_FEED_TOKEN }, transports: ['websocket'] });
+    const feed = io(`${stack.gatewayUrl}/local`, { auth: { token: LOCAL_FEED_TOKEN }, transports: ['websocket'], forceNew: true });
     cleanups.push(() => feed.disconnect());
     let snapshot: LocalAlarm[] = [];
     feed.on('snapshot', (open: LocalAlarm[]) => {
@@ -52,6 +52,7 @@ describe("the gateway's own list of open alarms", () => {
     const intruder = io(`${stack.gatewayUrl}/local`, {
       auth: { token: 'wrong-token-wrong-token' },
       transports: ['websocket'],
+      forceNew: true,
       reconnection: false,
     });
     cleanups.push(() => intruder.disconnect());
@@ -96,7 +97,7 @@ describe("the gateway's own list of open alarms", () => {
   it('on the feed every change goes at once, and the whole list, coalesced, at most once a second', async () => {
     stack = await startStack({ start: oslo('2026-11-25T03:10:00') });
     await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
-    const feed = io(`${stack.gatewayUrl}/local`, { auth: { token: LOCAL_FEED_TOKEN }, transports: ['websocket'] });
+    const feed = io(`${stack.gatewayUrl}/local`, { auth: { token: LOCAL_FEED_TOKEN }, transports: ['websocket'], forceNew: true });
     cleanups.push(() => feed.disconnect());
     const snapshots: { at: number; open: LocalAlarm[] }[] = [];
     const changes: LocalAlarm[] = [];

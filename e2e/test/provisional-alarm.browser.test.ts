@@ -40,6 +40,7 @@ describe.skipIf(!hasChromium)('a provisional alarm on the nurse board, in a real
       auth: { token: TOKEN },
       transports: ['websocket'],
       reconnection: false,
+      forceNew: true,
     });
     sockets.push(socket);
     await new Promise<void>((resolve, reject) => {

@@ -86,6 +86,9 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
       auth: { token },
       transports: ['websocket'],
       reconnection: false,
+      // Never a Manager cached for this host and port by an earlier test: a server started later
+      // may get the same port, and a cached Manager would reconnect with the old one's headers.
+      forceNew: true,
     });
     sockets.push(socket);
     const config = new Promise<SiteConfig>((resolve) => socket.once('config', resolve));
@@ -152,7 +155,7 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
     const cookie = await loginAs(server, { username: 'nurse-rooms', displayName: 'Kari' });
-    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
     sockets.push(staff);
     const told: RoomState[] = [];
     staff.on('room', (room: RoomState) => told.push(room));
@@ -208,7 +211,7 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
 
   it('stores a batch’s alarms and clearings in order in one go, tells each change in that order, and a re-delivery changes nothing', async () => {
     const cookie = await loginAs(server, { username: 'nurse-order' });
-    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
     sockets.push(staff);
     const told: string[] = [];
     staff.on('alarm', (a: Alarm) => told.push(`${a.id} ${a.conditionClearedAt === null ? 'raised' : 'cleared'} ${a.seq}`));
@@ -241,7 +244,12 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     await server.sites.save({ ...site, site: { ...site.site, id: 'other' } });
     const connectStaff = async (username: string, sites: string[]) => {
       const cookie = await loginAs(server, { username, sites });
-      const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+      const staff: Socket = io(`${url}/staff`, {
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        extraHeaders: { cookie },
+      });
       sockets.push(staff);
       const provisional: AlarmDecision[] = [];
       const stored: Alarm[] = [];
@@ -293,7 +301,7 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
 
   it('hostile announcements (any JSON, mutated decisions): only a valid decision of its own site reaches a tablet, each other one is counted, the gateway stays connected', async () => {
     const cookie = await loginAs(server, { username: 'nurse-fuzz' });
-    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
     sockets.push(staff);
     const heard: unknown[] = [];
     staff.on('provisionalAlarm', (d: unknown) => heard.push(d));
