@@ -86,6 +86,30 @@ describe('LocalAlarmBoard', () => {
     expect(snapshots.at(-1)).toEqual({ open: [], json: '[]' });
   });
 
+  it("takes the server's echo of what it already shows as no change: no journal line, nobody told", () => {
+    const { bus, changes, path } = board();
+    const a = decision('a1', 10);
+    bus.emit('alarmRaised', a);
+    bus.emit('conditionCleared', { alarmId: 'a1', siteId: 'demo', clearedAt: '2026-11-25T02:20:00.000Z', eventId: 'e9' });
+    const journal = () => readFileSync(`${path}.journal`, 'utf8').split('\n').filter(Boolean).length;
+    const lines = journal();
+    // The stored alarm, then its clearing, as the server tells them back.
+    bus.emit('alarmUpdated', update(a, { status: 'active' }));
+    bus.emit('alarmUpdated', { ...update(a, { status: 'active' }), conditionClearedAt: '2026-11-25T02:20:00.000Z' });
+    expect(changes.map((c) => [c.id, c.status])).toEqual([
+      ['a1', 'active'],
+      ['a1', 'active'],
+    ]);
+    expect(journal()).toBe(lines);
+    // A real change still goes.
+    bus.emit('alarmUpdated', {
+      ...update(a, { status: 'acknowledged', acknowledgedBy: 'Kari' }),
+      conditionClearedAt: '2026-11-25T02:20:00.000Z',
+    });
+    expect(changes.map((c) => c.status)).toEqual(['active', 'active', 'acknowledged']);
+    expect(journal()).toBe(lines + 1);
+  });
+
   it('a burst of changes is one snapshot of the whole list, oldest first, whatever order they came in', async () => {
     const { board: b, bus, snapshots } = board();
     const minutes = Array.from({ length: 300 }, (_, i) => (i * 37) % 300); // raisedAt out of order, with repeats of none

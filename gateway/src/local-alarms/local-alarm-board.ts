@@ -133,12 +133,16 @@ export class LocalAlarmBoard {
     }
     const known = this.#open.get(alarm.id);
     if (known === undefined) return; // raised before this gateway's board existed: the server's list is the truth
-    this.#change({
-      ...known.alarm,
-      status: alarm.status,
-      acknowledgedBy: alarm.acknowledgedBy,
-      conditionClearedAt: alarm.conditionClearedAt ?? known.alarm.conditionClearedAt,
-    });
+    const conditionClearedAt = alarm.conditionClearedAt ?? known.alarm.conditionClearedAt;
+    // The server tells the gateway every change of the alarm, also those that came from here (stored,
+    // condition cleared): what the board already shows is no change (no journal line, nobody told).
+    if (
+      alarm.status === known.alarm.status &&
+      alarm.acknowledgedBy === known.alarm.acknowledgedBy &&
+      conditionClearedAt === known.alarm.conditionClearedAt
+    )
+      return;
+    this.#change({ ...known.alarm, status: alarm.status, acknowledgedBy: alarm.acknowledgedBy, conditionClearedAt });
   }
 
   #change(alarm: LocalAlarm): void {
