@@ -33,8 +33,8 @@ type JournalLine = { set: LocalAlarm } | { resolved: string };
  * server when it is reachable. Kept on disk so a restart of the gateway still shows them.
  *
  * Every change costs what that one alarm costs: it is appended to a journal next to the snapshot
- * file (`open-alarms.json` + `open-alarms.json.journal`, written before anyone is told, so an
- * alarm a killed gateway had decided is still listed after its restart), and the whole list goes
+ * file (`open-alarms.json` + `open-alarms.json.journal`, so an alarm a killed gateway had decided
+ * is still listed after its restart), and the whole list goes
  * out as a coalesced snapshot at most every 50 ms, its JSON joined from each alarm's cached JSON.
  * The journal is folded into the snapshot when it has grown well past the list.
  */
@@ -127,8 +127,8 @@ export class LocalAlarmBoard {
       const known = this.#open.get(alarm.id);
       if (known === undefined) return;
       this.#remove(alarm.id, known.alarm.raisedAt);
-      this.#record({ resolved: alarm.id }, alarm.id);
       this.#notify({ id: alarm.id, status: 'resolved' });
+      this.#record({ resolved: alarm.id }, alarm.id);
       return;
     }
     const known = this.#open.get(alarm.id);
@@ -147,8 +147,13 @@ export class LocalAlarmBoard {
 
   #change(alarm: LocalAlarm): void {
     this.#put(alarm);
-    this.#record({ set: alarm }, alarm.id);
+    // Told first, then written: the journal's synchronous write now and then takes milliseconds
+    // (it was the tail of the nurse's p99: 4.1–4.5 ms, 2.1–2.7 ms told first). A gateway killed in
+    // between has not committed the outbox either (that happens at the end of the turn): a sensor's
+    // message got no PUBACK, is sent again and decided again after the restart; an alarm of a timer
+    // (no message) is lost from the outbox in that microsecond as before, when only this board kept it.
     this.#notify(alarm);
+    this.#record({ set: alarm }, alarm.id);
   }
 
   #put(alarm: LocalAlarm): void {
