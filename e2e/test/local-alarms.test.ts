@@ -21,6 +21,20 @@ describe("the gateway's own list of open alarms", () => {
     stack = undefined;
   });
 
+  /** Nurse Kari's board on the server's `/staff`, connected. */
+  async function nurseKari(on: Stack): Promise<Socket<StaffServerToClient, StaffClientToServer>> {
+    const cookie = await login(on, { username: 'kari', displayName: 'Kari' });
+    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${on.httpUrl}/staff`, {
+      transports: ['websocket'],
+      // Its own connection: the in-process gateway's Manager for this host carries no cookie.
+      forceNew: true,
+      extraHeaders: { cookie },
+    });
+    cleanups.push(() => staff.disconnect());
+    await eventually('staff connected', () => staff.connected);
+    return staff;
+  }
+
   it("tells the site's tablets where the gateway's feed is, and nobody else", async () => {
     stack = await startStack({ start: oslo('2026-11-25T03:10:00'), localFeedUrl: 'http://10.0.4.2:9101' });
     await eventually('gateway uplink', () => stack?.gateway.uplinkConnected);
@@ -66,15 +80,7 @@ describe("the gateway's own list of open alarms", () => {
     expect(raised).toMatchObject({ status: 'active', acknowledgedBy: null });
 
     // A nurse takes it on the server; the gateway's list shows who is going.
-    const cookie = await login(stack, { username: 'kari', displayName: 'Kari' });
-    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${stack.httpUrl}/staff`, {
-      transports: ['websocket'],
-      // Its own connection: the in-process gateway's Manager for this host carries no cookie.
-      forceNew: true,
-      extraHeaders: { cookie },
-    });
-    cleanups.push(() => staff.disconnect());
-    await eventually('staff connected', () => staff.connected);
+    const staff = await nurseKari(stack);
     await staff.emitWithAck('acknowledge', { alarmId: raised?.id ?? '', by: 'Kari' });
     await eventually('acknowledged on the feed', () => snapshot[0]?.acknowledgedBy === 'Kari');
 
@@ -105,14 +111,7 @@ describe("the gateway's own list of open alarms", () => {
     feed.on('alarm', (changed: LocalAlarm) => void changes.push(changed));
     await eventually('feed connected (with its first snapshot)', () => snapshots.length === 1);
 
-    const cookie = await login(stack, { username: 'kari', displayName: 'Kari' });
-    const staff: Socket<StaffServerToClient, StaffClientToServer> = io(`${stack.httpUrl}/staff`, {
-      transports: ['websocket'],
-      forceNew: true,
-      extraHeaders: { cookie },
-    });
-    cleanups.push(() => staff.disconnect());
-    await eventually('staff connected', () => staff.connected);
+    const staff = await nurseKari(stack);
     const sensor = await mqtt.connectAsync(stack.mqttUrl);
     cleanups.push(() => sensor.endAsync());
     // Raised, condition cleared, acknowledged and resolved as fast as it goes.
