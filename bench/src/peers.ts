@@ -444,10 +444,9 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
         clock: 'system',
         server: { url: serverUrl, token },
         ...(GATEWAY_FEED ? { localFeedToken: feedToken } : {}),
-      }),
-      (key, value) =>
         // --site-broker: the gateway is a client of the machine's Mosquitto, as on a site with its own broker.
-        key === 'mqtt' && SITE_BROKER ? { mode: 'external', external: { url: values.mosquitto, clientId: siteBrokerClientId } } : value,
+        ...(SITE_BROKER ? { siteBroker: { url: values.mosquitto, clientId: siteBrokerClientId } } : {}),
+      }),
     ),
   );
   const { server, cookie } = await startServerAsNurse({ port: httpPort, dataDir: join(dir, 'server'), wardFile, token });

@@ -106,12 +106,14 @@ export function gatewayConfig(options: {
   server: { url: string; token: string } | null;
   /** The gateway's local alarm feed (`/local` on its health port), read with this token. */
   localFeedToken?: string;
+  /** External-broker mode: the gateway is a client of this broker (the site's own), not a broker on `mqttPort`. */
+  siteBroker?: { url: string; clientId: string };
 }): object {
   return {
     ...(options.localFeedToken === undefined ? {} : { localFeed: { token: options.localFeedToken, allowedOrigins: [] } }),
     version: 1,
     siteId: options.siteId,
-    mqtt: { port: options.mqttPort },
+    mqtt: options.siteBroker ? { mode: 'external', external: options.siteBroker } : { port: options.mqttPort },
     http: { port: options.healthPort },
     server: options.server,
     stateDir: options.stateDir,

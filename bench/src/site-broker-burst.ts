@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { topics } from '@nattevakt/protocol/topics';
 import { demoWard } from '@nattevakt/simulator/demo-ward';
 import mqtt from 'mqtt';
-import { freePort, machine, metricValue, scrape, startNode, stop, waitHealthy } from './processes.js';
+import { freePort, gatewayConfig, machine, metricValue, scrape, startNode, stop, waitHealthy } from './processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +38,7 @@ async function run(n: number): Promise<{ taken: number; seconds: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'nattevakt-burst-'));
   const siteId = `burst-${randomBytes(3).toString('hex')}`;
   const clientId = `nattevakt-gateway-${siteId}`;
-  const ward = { ...demoWard({ residents: 1, siteId }) };
+  const ward = demoWard({ residents: 1, siteId });
   const sensor = ward.sensors.find((s) => s.kind === 'door');
   if (sensor === undefined) throw new Error('the demo ward has no door');
   const wardFile = join(dir, 'ward.json');
@@ -47,15 +47,18 @@ async function run(n: number): Promise<{ taken: number; seconds: number }> {
   const configFile = join(dir, 'gateway.json');
   writeFileSync(
     configFile,
-    JSON.stringify({
-      version: 1,
-      siteId,
-      mqtt: { mode: 'external', external: { url: values.mosquitto, clientId } },
-      http: { port: healthPort },
-      server: null,
-      stateDir: join(dir, 'gateway'),
-      siteConfigFile: wardFile,
-    }),
+    JSON.stringify(
+      gatewayConfig({
+        siteId,
+        mqttPort: 0,
+        healthPort,
+        stateDir: join(dir, 'gateway'),
+        wardFile,
+        clock: 'system',
+        server: null,
+        siteBroker: { url: values.mosquitto, clientId },
+      }),
+    ),
   );
   const gateway = startNode(['gateway/dist/src/main.js', '--config', configFile]);
   const metrics = `http://127.0.0.1:${healthPort}/metrics`;
