@@ -62,7 +62,11 @@ export interface GatewayClientToServer {
 export interface GatewayServerToClient {
   /** The site's configuration, pushed on connect and on every change. */
   config: (config: SiteConfig) => void;
-  /** Every change to one of the site's alarms (acknowledged, resolved), so the gateway's local feed shows who is going. */
+  /**
+   * A change people made to one of the site's alarms (acknowledged, resolved, and any later change of such
+   * an alarm), so the gateway's local feed shows who is going. Changes of an alarm still active (stored,
+   * condition cleared, escalated) are not sent: the gateway made the first two and shows none of them.
+   */
   alarm: (alarm: Alarm) => void;
 }
 

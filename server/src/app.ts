@@ -301,7 +301,13 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
   cluster.onReconnect(refreshSites);
   const siteTimer = cluster.clustered ? setInterval(refreshSites, options.redis?.syncPollMs ?? 2_000) : undefined;
   siteTimer?.unref();
-  feed.onAlarm((alarm) => gatewayNsp.local.to(`site:${alarm.siteId}`).emit('alarm', alarm));
+  // The gateway is told what people did to its alarms (acknowledged, resolved). An alarm still
+  // active changed only by what the gateway itself sent (raised, condition cleared) or by an
+  // escalation step, none of which its local board shows: two of every alarm's four changes,
+  // each a frame to write here and one to decode there, for nothing.
+  feed.onAlarm((alarm) => {
+    if (alarm.status !== 'active') gatewayNsp.local.to(`site:${alarm.siteId}`).emit('alarm', alarm);
+  });
   await feed.start();
   await reminderFeed.start();
 

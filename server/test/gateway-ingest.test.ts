@@ -240,6 +240,33 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     expect((await server.alarms.get('order-a'))?.audit).toHaveLength(2);
   });
 
+  it('tells the gateway what a nurse did to its alarm (acknowledged, resolved), not the raise and clearing it sent itself', async () => {
+    const cookie = await loginAs(server, { username: 'nurse-echo' });
+    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
+    sockets.push(staff);
+    const toStaff: Alarm[] = [];
+    staff.on('alarm', (a: Alarm) => toStaff.push(a));
+    await new Promise<void>((resolve, reject) => {
+      staff.once('connect', () => resolve());
+      staff.once('connect_error', reject);
+    });
+    const { socket } = await connectGateway(TOKEN);
+    const toGateway: Alarm[] = [];
+    socket.on('alarm', (a) => toGateway.push(a));
+    const batch: OutboxItem[] = [
+      { type: 'alarm', alarm: { ...decision, id: 'echo-a' } },
+      { type: 'cleared', cleared: { alarmId: 'echo-a', siteId: 'demo', clearedAt: '2026-11-25T02:21:00.000Z', eventId: 'echo-e1' } },
+    ];
+    expect(await socket.emitWithAck('batch', batch)).toEqual({ ok: true, accepted: 2, rejected: [] });
+    for (let waited = 0; toStaff.length < 2 && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(toStaff.map((a) => a.conditionClearedAt === null)).toEqual([true, false]);
+    expect(await staff.emitWithAck('acknowledge', { alarmId: 'echo-a', by: 'Kari' })).toMatchObject({ ok: true });
+    expect(await staff.emitWithAck('resolve', { alarmId: 'echo-a', by: 'Kari', outcome: 'false-alarm' })).toMatchObject({ ok: true });
+    for (let waited = 0; toGateway.length < 2 && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(toGateway.map((a) => `${a.id} ${a.status} ${a.acknowledgedBy}`)).toEqual(['echo-a acknowledged nurse-echo', 'echo-a resolved nurse-echo']);
+  });
+
   it('passes an announced alarm to the site’s tablets at once as provisional, stores nothing, and refuses a malformed or foreign one', async () => {
     await server.sites.save({ ...site, site: { ...site.site, id: 'other' } });
     const connectStaff = async (username: string, sites: string[]) => {
