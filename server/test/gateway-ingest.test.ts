@@ -264,7 +264,10 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     expect(await staff.emitWithAck('resolve', { alarmId: 'echo-a', by: 'Kari', outcome: 'false-alarm' })).toMatchObject({ ok: true });
     for (let waited = 0; toGateway.length < 2 && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 100));
-    expect(toGateway.map((a) => `${a.id} ${a.status} ${a.acknowledgedBy}`)).toEqual(['echo-a acknowledged nurse-echo', 'echo-a resolved nurse-echo']);
+    expect(toGateway.map((a) => `${a.id} ${a.status} ${a.acknowledgedBy}`)).toEqual([
+      'echo-a acknowledged nurse-echo',
+      'echo-a resolved nurse-echo',
+    ]);
   });
 
   it('passes an announced alarm to the site’s tablets at once as provisional, stores nothing, and refuses a malformed or foreign one', async () => {
