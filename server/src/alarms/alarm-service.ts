@@ -9,7 +9,7 @@ import {
 import { explainAlarm } from '@nattevakt/protocol/explain/explain-alarm';
 import type { Priority } from '@nattevakt/protocol/site-config';
 import type { CommandResult } from '@nattevakt/protocol/socket-events';
-import { type Selectable, sql } from 'kysely';
+import { type RawBuilder, type Selectable, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { SiteService } from '../sites/site-service.js';
 import { CommitGroup, type Transaction } from '../stores/relational/commit-group.js';
@@ -62,6 +62,11 @@ function toAlarm(row: AlarmRow): Alarm {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The first row a statement returns, if any. */
+async function first<R>(trx: Transaction, query: RawBuilder<R>): Promise<R | undefined> {
+  return (await query.execute(trx)).rows[0];
+}
 
 /**
  * The next alarm change sequence number, taken in the statement that makes the change: one past
@@ -177,53 +182,32 @@ export class AlarmService {
     const firstStep = this.#escalation.afterMs[decision.priority];
     const words = { timeZone: config?.site.timezone ?? 'Europe/Oslo', roomName, ...(residentName ? { residentName } : {}) };
     const explanation = { nb: explainAlarm(decision, { lang: 'nb', ...words }), en: explainAlarm(decision, { lang: 'en', ...words }) };
-    const inserted = await trx
-      .insertInto('alarms')
-      .values({
-        id: decision.id,
-        site_id: siteId,
-        resident_id: decision.residentId ?? null,
-        room_id: decision.roomId,
-        sensor_id: decision.sensorId,
-        rule: decision.rule,
-        priority: decision.priority,
-        raised_at: decision.raisedAt,
-        decided_at: decision.decidedAt,
-        received_at: receivedAt,
-        evidence: JSON.stringify(decision.evidence),
-        status: 'active',
-        seq: NEXT_SEQ,
-        resident_name: residentName,
-        room_name: roomName,
-        condition_cleared_at: null,
-        acknowledged_at: null,
-        acknowledged_by: null,
-        resolved_at: null,
-        resolved_by: null,
-        outcome: null,
-        note: null,
-        escalation_level: 0,
-        escalated_at: null,
-        next_escalation_at: firstStep === null ? null : iso(now + firstStep),
-        explanation: JSON.stringify(explanation),
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      // `returning` (not the affected-row count) tells a new row from a re-delivery on both engines.
-      .returningAll()
-      .executeTakeFirst();
+    // The hot statements of the lifecycle are written as SQL (Kysely's `sql` tag: the same text on
+    // both engines, placeholders per engine): the query builder cost as much CPU as SQLite running them.
+    const nextStep = firstStep === null ? null : iso(now + firstStep);
+    const inserted = await first<AlarmRow>(
+      trx,
+      sql`insert into alarms (id, site_id, resident_id, room_id, sensor_id, rule, priority, raised_at, decided_at, received_at,
+        evidence, status, seq, resident_name, room_name, condition_cleared_at, acknowledged_at, acknowledged_by, resolved_at,
+        resolved_by, outcome, note, escalation_level, escalated_at, next_escalation_at, explanation)
+      values (${decision.id}, ${siteId}, ${decision.residentId ?? null}, ${decision.roomId}, ${decision.sensorId}, ${decision.rule},
+        ${decision.priority}, ${decision.raisedAt}, ${decision.decidedAt}, ${receivedAt}, ${JSON.stringify(decision.evidence)},
+        'active', ${NEXT_SEQ}, ${residentName}, ${roomName}, null, null, null, null, null, null, null, 0, null, ${nextStep},
+        ${JSON.stringify(explanation)})
+      on conflict (id) do nothing
+      returning *`,
+    );
+    // `returning` (not the affected-row count) tells a new row from a re-delivery on both engines.
     if (inserted === undefined) return null;
     return this.#audit(trx, inserted, 'raised', `gateway:${siteId}`, receivedAt, { rule: decision.rule });
   }
 
   async #clearIn(trx: Transaction, cleared: ConditionCleared, siteId: string): Promise<Alarm | null> {
-    const updated = await trx
-      .updateTable('alarms')
-      .set({ condition_cleared_at: cleared.clearedAt, seq: NEXT_SEQ })
-      .where('id', '=', cleared.alarmId)
-      .where('site_id', '=', siteId)
-      .where('condition_cleared_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+    const updated = await first<AlarmRow>(
+      trx,
+      sql`update alarms set condition_cleared_at = ${cleared.clearedAt}, seq = ${NEXT_SEQ}
+      where id = ${cleared.alarmId} and site_id = ${siteId} and condition_cleared_at is null returning *`,
+    );
     if (updated === undefined) return null;
     return this.#audit(trx, updated, 'condition-cleared', `gateway:${siteId}`, this.#nowIso(), { clearedAt: cleared.clearedAt });
   }
@@ -233,13 +217,11 @@ export class AlarmService {
     const at = this.#nowIso();
     const result = await this.#group.run(async (trx): Promise<CommandResult & { changed?: boolean }> => {
       // Write first: the status condition decides between two nurses (or two instances) at once.
-      const updated = await trx
-        .updateTable('alarms')
-        .set({ status: 'acknowledged', acknowledged_at: at, acknowledged_by: command.by, next_escalation_at: null, seq: NEXT_SEQ })
-        .where('id', '=', command.alarmId)
-        .where('status', '=', 'active')
-        .returningAll()
-        .executeTakeFirst();
+      const updated = await first<AlarmRow>(
+        trx,
+        sql`update alarms set status = 'acknowledged', acknowledged_at = ${at}, acknowledged_by = ${command.by},
+        next_escalation_at = null, seq = ${NEXT_SEQ} where id = ${command.alarmId} and status = 'active' returning *`,
+      );
       if (updated !== undefined)
         return { ok: true, alarm: await this.#audit(trx, updated, 'acknowledged', command.by, at, null), changed: true };
       const row = await trx.selectFrom('alarms').selectAll().where('id', '=', command.alarmId).executeTakeFirst();
@@ -262,21 +244,12 @@ export class AlarmService {
     const noteMissing = command.outcome === 'other' && !command.note?.trim();
     const result = await this.#group.run(async (trx): Promise<CommandResult> => {
       if (!noteMissing) {
-        const updated = await trx
-          .updateTable('alarms')
-          .set({
-            status: 'resolved',
-            resolved_at: at,
-            resolved_by: command.by,
-            outcome: command.outcome,
-            note: command.note ?? null,
-            next_escalation_at: null,
-            seq: NEXT_SEQ,
-          })
-          .where('id', '=', command.alarmId)
-          .where('status', '!=', 'resolved')
-          .returningAll()
-          .executeTakeFirst();
+        const updated = await first<AlarmRow>(
+          trx,
+          sql`update alarms set status = 'resolved', resolved_at = ${at}, resolved_by = ${command.by}, outcome = ${command.outcome},
+          note = ${command.note ?? null}, next_escalation_at = null, seq = ${NEXT_SEQ}
+          where id = ${command.alarmId} and status != 'resolved' returning *`,
+        );
         if (updated !== undefined)
           return { ok: true, alarm: await this.#audit(trx, updated, 'resolved', command.by, at, { outcome: command.outcome }) };
       }
@@ -464,10 +437,8 @@ export class AlarmService {
    * and the audit row is written under the same number in the same transaction.
    */
   async #audit(trx: Transaction, row: AlarmRow, action: string, actor: string, at: string, detail: object | null): Promise<Alarm> {
-    await trx
-      .insertInto('alarm_audit')
-      .values({ seq: row.seq, alarm_id: row.id, action, actor, at, detail: detail ? JSON.stringify(detail) : null })
-      .execute();
+    await sql`insert into alarm_audit (seq, alarm_id, action, actor, at, detail)
+      values (${row.seq}, ${row.id}, ${action}, ${actor}, ${at}, ${detail ? JSON.stringify(detail) : null})`.execute(trx);
     return toAlarm(row);
   }
 
