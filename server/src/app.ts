@@ -16,6 +16,7 @@ import { SelfTestLog } from './commissioning/self-test-log.js';
 import { TestSettings } from './commissioning/test-settings.js';
 import { createServerMetrics, type ServerMetrics } from './observability/metrics.js';
 import { type Cluster, type ClusterOptions, redisCluster, standalone } from './realtime/cluster.js';
+import { coalesceWebSocketWrites } from './realtime/coalesce-writes.js';
 import { attachGatewayNamespace, gatewayConnected, relayOtherInstances } from './realtime/gateway-namespace.js';
 import { attachSensorStream, userRoom } from './realtime/sensor-stream.js';
 import type { GatewayNamespace, StaffNamespace } from './realtime/socket-types.js';
@@ -235,6 +236,7 @@ export async function buildApp(options: AppOptions): Promise<NattevaktServer> {
     // the Redis adapter does not keep for recovery, so a "recovered" tablet could miss alarms.
     ...(options.redis ? {} : { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false } }),
   });
+  coalesceWebSocketWrites(io);
   const cluster = options.redis ? redisCluster(io, options.redis, root.child({ module: 'cluster' })) : standalone;
   const feed = new AlarmFeed(alarms, cluster, root.child({ module: 'alarm-feed' }), { pollMs: options.redis?.syncPollMs ?? 2_000 });
   const reminderFeed = new ReminderFeed(supervision, cluster, root.child({ module: 'reminder-feed' }), {
