@@ -5,7 +5,7 @@ import type { Alarm, AlarmDecision } from '@nattevakt/protocol/alarm';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../event-bus.js';
-import { LocalAlarmBoard, type LocalAlarmChange, type OpenAlarmsSnapshot } from './local-alarm-board.js';
+import { LocalAlarmBoard, type LocalAlarmChange, type OpenAlarmsSnapshot, SNAPSHOT_INTERVAL_MS } from './local-alarm-board.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -49,12 +49,12 @@ describe('LocalAlarmBoard', () => {
     for (const cleanup of cleanups.splice(0).reverse()) cleanup();
   });
 
-  function board(dir?: string) {
+  function board(dir?: string, snapshotIntervalMs = 50) {
     const where = dir ?? mkdtempSync(join(tmpdir(), 'local-alarms-'));
     if (dir === undefined) cleanups.push(() => rmSync(where, { recursive: true, force: true }));
     const bus = new EventBus();
     const path = join(where, 'state', 'open-alarms.json');
-    const b = new LocalAlarmBoard(path, bus, logger);
+    const b = new LocalAlarmBoard(path, bus, logger, snapshotIntervalMs);
     const changes: LocalAlarmChange[] = [];
     const snapshots: OpenAlarmsSnapshot[] = [];
     b.onChange((c) => changes.push(c));
@@ -183,5 +183,22 @@ describe('LocalAlarmBoard', () => {
     expect(snapshots).toEqual([]);
     b.stop();
     expect(snapshots.map((s) => s.open.map((a) => a.id))).toEqual([['a1']]);
+  });
+
+  it('sends the whole list at most once a second by default: the first change at once, the rest caught up a second later', async () => {
+    const { bus, changes, snapshots } = board(undefined, SNAPSHOT_INTERVAL_MS);
+    expect(SNAPSHOT_INTERVAL_MS).toBe(1000);
+    const started = Date.now();
+    bus.emit('alarmRaised', decision('a1', 1));
+    await settle();
+    expect(snapshots.map((s) => s.open.length)).toEqual([1]);
+    for (let i = 2; i <= 20; i++) bus.emit('alarmRaised', decision(`a${i}`, i));
+    // Every change went out at once on its own; the list waits.
+    expect(changes).toHaveLength(20);
+    await settle();
+    expect(snapshots).toHaveLength(1);
+    for (let waited = 0; snapshots.length < 2 && waited < 3_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(snapshots.map((s) => s.open.length)).toEqual([1, 20]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });
 });

@@ -2,10 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { LocalAlarm, LocalAlarmBoard, LocalAlarmChange, OpenAlarmsSnapshot } from './local-alarm-board.js';
-
-/** The feed's whole list goes out at most this often; every change goes at once as `alarm`. */
-export const FEED_SNAPSHOT_INTERVAL_MS = 1000;
+import type { LocalAlarm, LocalAlarmBoard, LocalAlarmChange } from './local-alarm-board.js';
 
 /** Events of the gateway's read-only `/local` namespace. */
 export interface LocalFeedEvents {
@@ -42,28 +39,7 @@ export function attachLocalFeed(
     socket.emit('snapshot', board.open());
   });
   board.onChange((changed) => feed.emit('alarm', changed));
-  // The whole list, coalesced: a burst of changes is one snapshot, not one per change. Each
-  // change already went out on its own (`alarm`), so the list, which the feed encodes afresh for
-  // its clients, goes at most once a second: under a flood of alarms, encoding every open alarm
-  // 20 times a second was an eighth of the gateway's CPU.
-  let latest: OpenAlarmsSnapshot | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let sentAt = 0;
-  board.onSnapshot((snapshot) => {
-    latest = snapshot;
-    if (timer !== null) return;
-    timer = setTimeout(
-      () => {
-        timer = null;
-        sentAt = Date.now();
-        const open = latest?.open ?? [];
-        latest = null;
-        feed.emit('snapshot', [...open]);
-      },
-      Math.max(0, sentAt + FEED_SNAPSHOT_INTERVAL_MS - Date.now()),
-    );
-    // A pending snapshot never keeps a stopping gateway alive.
-    timer.unref();
-  });
+  // The whole list, as the board coalesces it (at most once a second): each change already went out on its own.
+  board.onSnapshot((snapshot) => feed.emit('snapshot', [...snapshot.open]));
   return io;
 }
