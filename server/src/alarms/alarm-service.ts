@@ -419,6 +419,12 @@ export class AlarmService {
     };
   }
 
+  /** The site an alarm belongs to (null if there is no such alarm): what a command's authorization needs, one index lookup. */
+  async siteOf(id: string): Promise<string | null> {
+    const row = (await sql<{ site_id: string }>`select site_id from alarms where id = ${id}`.execute(this.db)).rows[0];
+    return row?.site_id ?? null;
+  }
+
   async currentSeq(): Promise<number> {
     const row = await this.db
       .selectFrom('alarm_audit')
