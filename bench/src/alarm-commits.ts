@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import type { AlarmDecision } from '@nattevakt/protocol/alarm';
 import { buildApp } from '@nattevakt/server/app';
 import { demoWard } from '@nattevakt/simulator/demo-ward';
-import { machine, percentile } from './processes.js';
+import { machine, percentile, wholeOption } from './processes.js';
 
 const usage = `Usage: node bench/dist/src/alarm-commits.js [options]
 
@@ -45,14 +45,9 @@ if (values.help) {
   process.stdout.write(usage);
   process.exit(0);
 }
-const whole = (name: string, text: string): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1, not "${text}"`);
-  return n;
-};
-const total = whole('alarms', values.alarms);
-const batchSize = whole('batch', values.batch);
-const inFlight = whole('in-flight', values['in-flight']);
+const total = wholeOption('alarms', values.alarms);
+const batchSize = wholeOption('batch', values.batch);
+const inFlight = wholeOption('in-flight', values['in-flight']);
 const log = (line: string) => process.stderr.write(`[alarm-commits] ${line}\n`);
 
 async function main(): Promise<void> {

@@ -19,7 +19,7 @@ import { buildApp } from '@nattevakt/server/app';
 import { standalone } from '@nattevakt/server/realtime/cluster';
 import { type GatewayIngestDeps, ingest } from '@nattevakt/server/realtime/gateway-namespace';
 import { demoWard } from '@nattevakt/simulator/demo-ward';
-import { machine } from './processes.js';
+import { machine, wholeOption } from './processes.js';
 
 const usage = `Usage: node bench/dist/src/server-ingest.js [options]
 
@@ -45,14 +45,9 @@ if (values.help) {
   process.stdout.write(usage);
   process.exit(0);
 }
-const whole = (name: string, text: string): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1, not "${text}"`);
-  return n;
-};
-const residents = whole('residents', values.residents);
-const total = whole('events', values.events);
-const batchSize = whole('batch', values.batch);
+const residents = wholeOption('residents', values.residents);
+const total = wholeOption('events', values.events);
+const batchSize = wholeOption('batch', values.batch);
 const log = (line: string) => process.stderr.write(`[server-ingest] ${line}\n`);
 
 async function main(): Promise<void> {

@@ -12,7 +12,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type NattevaktServer } from '../src/app.js';
 import { engines } from './support/databases.js';
-import { get, loginAs } from './support/login.js';
+import { get, loginAs, type TestUser } from './support/login.js';
 
 const TOKEN = 'gateway-token-for-tests-0001';
 const site: SiteConfig = {
@@ -99,6 +99,19 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     return { socket, config };
   }
 
+  /** A logged-in tablet on `/staff`; `listen` adds its handlers before it connects, so nothing sent on connect is missed. */
+  async function connectStaff(user: TestUser, listen: (staff: Socket) => void = () => {}): Promise<Socket> {
+    const cookie = await loginAs(server, user);
+    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
+    sockets.push(staff);
+    listen(staff);
+    await new Promise<void>((resolve, reject) => {
+      staff.once('connect', () => resolve());
+      staff.once('connect_error', reject);
+    });
+    return staff;
+  }
+
   it('refuses a gateway with an unknown token', async () => {
     await expect(connectGateway('not-the-right-token-at-all')).rejects.toThrow('unauthorized');
   });
@@ -154,15 +167,8 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
     await server.sites.setGatewayToken('demo', TOKEN);
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
-    const cookie = await loginAs(server, { username: 'nurse-rooms', displayName: 'Kari' });
-    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
-    sockets.push(staff);
     const told: RoomState[] = [];
-    staff.on('room', (room: RoomState) => told.push(room));
-    await new Promise<void>((resolve, reject) => {
-      staff.once('connect', () => resolve());
-      staff.once('connect_error', reject);
-    });
+    await connectStaff({ username: 'nurse-rooms', displayName: 'Kari' }, (staff) => staff.on('room', (room: RoomState) => told.push(room)));
     const { socket } = await connectGateway(TOKEN);
     const ack: BatchAck = await socket.emitWithAck('batch', [
       { type: 'event', event: event('b1', true, '2026-11-25T02:00:00.000Z') },
@@ -210,15 +216,10 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
   });
 
   it('stores a batch’s alarms and clearings in order in one go, tells each change in that order, and a re-delivery changes nothing', async () => {
-    const cookie = await loginAs(server, { username: 'nurse-order' });
-    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
-    sockets.push(staff);
     const told: string[] = [];
-    staff.on('alarm', (a: Alarm) => told.push(`${a.id} ${a.conditionClearedAt === null ? 'raised' : 'cleared'} ${a.seq}`));
-    await new Promise<void>((resolve, reject) => {
-      staff.once('connect', () => resolve());
-      staff.once('connect_error', reject);
-    });
+    await connectStaff({ username: 'nurse-order' }, (staff) =>
+      staff.on('alarm', (a: Alarm) => told.push(`${a.id} ${a.conditionClearedAt === null ? 'raised' : 'cleared'} ${a.seq}`)),
+    );
     const { socket } = await connectGateway(TOKEN);
     const batch: OutboxItem[] = [
       { type: 'alarm', alarm: { ...decision, id: 'order-a' } },
@@ -241,15 +242,8 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
   });
 
   it('tells the gateway what a nurse did to its alarm (acknowledged, resolved), not the raise and clearing it sent itself', async () => {
-    const cookie = await loginAs(server, { username: 'nurse-echo' });
-    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
-    sockets.push(staff);
     const toStaff: Alarm[] = [];
-    staff.on('alarm', (a: Alarm) => toStaff.push(a));
-    await new Promise<void>((resolve, reject) => {
-      staff.once('connect', () => resolve());
-      staff.once('connect_error', reject);
-    });
+    const staff = await connectStaff({ username: 'nurse-echo' }, (staff) => staff.on('alarm', (a: Alarm) => toStaff.push(a)));
     const { socket } = await connectGateway(TOKEN);
     const toGateway: Alarm[] = [];
     socket.on('alarm', (a) => toGateway.push(a));
@@ -272,27 +266,17 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
 
   it('passes an announced alarm to the site’s tablets at once as provisional, stores nothing, and refuses a malformed or foreign one', async () => {
     await server.sites.save({ ...site, site: { ...site.site, id: 'other' } });
-    const connectStaff = async (username: string, sites: string[]) => {
-      const cookie = await loginAs(server, { username, sites });
-      const staff: Socket = io(`${url}/staff`, {
-        transports: ['websocket'],
-        reconnection: false,
-        forceNew: true,
-        extraHeaders: { cookie },
-      });
-      sockets.push(staff);
+    const tablet = async (username: string, sites: string[]) => {
       const provisional: AlarmDecision[] = [];
       const stored: Alarm[] = [];
-      staff.on('provisionalAlarm', (d: AlarmDecision) => provisional.push(d));
-      staff.on('alarm', (a: Alarm) => stored.push(a));
-      await new Promise<void>((resolve, reject) => {
-        staff.once('connect', () => resolve());
-        staff.once('connect_error', reject);
+      await connectStaff({ username, sites }, (staff) => {
+        staff.on('provisionalAlarm', (d: AlarmDecision) => provisional.push(d));
+        staff.on('alarm', (a: Alarm) => stored.push(a));
       });
       return { provisional, stored };
     };
-    const ours = await connectStaff('nurse-demo', ['demo']);
-    const theirs = await connectStaff('nurse-other', ['other']);
+    const ours = await tablet('nurse-demo', ['demo']);
+    const theirs = await tablet('nurse-other', ['other']);
     const { socket } = await connectGateway(TOKEN);
     const metric = async (name: string) => {
       const text = await server.metrics.registry.getSingleMetricAsString(name);
@@ -330,15 +314,8 @@ describe.each(engines)('ingestion from a gateway ($name)', (engine) => {
   });
 
   it('hostile announcements (any JSON, mutated decisions): only a valid decision of its own site reaches a tablet, each other one is counted, the gateway stays connected', async () => {
-    const cookie = await loginAs(server, { username: 'nurse-fuzz' });
-    const staff: Socket = io(`${url}/staff`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie } });
-    sockets.push(staff);
     const heard: unknown[] = [];
-    staff.on('provisionalAlarm', (d: unknown) => heard.push(d));
-    await new Promise<void>((resolve, reject) => {
-      staff.once('connect', () => resolve());
-      staff.once('connect_error', reject);
-    });
+    await connectStaff({ username: 'nurse-fuzz' }, (staff) => staff.on('provisionalAlarm', (d: unknown) => heard.push(d)));
     const { socket } = await connectGateway(TOKEN);
     const mutated = fc
       .record({ key: fc.constantFrom(...Object.keys(decision), 'extra'), value: fc.jsonValue() })
