@@ -269,6 +269,8 @@ export class LocalAlarmBoard {
       this.#snapshotTimer = null;
       this.#notifySnapshot();
     }, wait);
+    // A list still to send never keeps a stopping gateway alive (stop() sends it at once).
+    this.#snapshotTimer.unref();
   }
 
   #notifySnapshot(): void {
