@@ -29,7 +29,7 @@
  * board shows alarms coming and going instead of filling up. No ramp for Nattevakt with the tab:
  * the latency phase at --rate only.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -65,7 +65,7 @@ import { lineChart, PERCENTILE_TICKS, percentilePoints } from './svg-chart.js';
 const { values } = parseArgs({
   options: {
     sensors: { type: 'string', default: '100,1000,10000' },
-    systems: { type: 'string', default: 'floor,nattevakt,node-red' },
+    systems: { type: 'string', default: 'floor,nattevakt,nattevakt-alone,node-red' },
     rate: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '30' },
     'ramp-from': { type: 'string', default: '100' },
@@ -82,18 +82,24 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(
-    'node bench/dist/src/peers.js [--sensors 100,1000,10000] [--systems floor,nattevakt,node-red] [--rate 100] [--seconds 30]\n' +
+    'node bench/dist/src/peers.js [--sensors 100,1000,10000] [--systems floor,nattevakt,nattevakt-alone,node-red] [--rate 100] [--seconds 30]\n' +
       '  [--ramp-from 100] [--ramp-to 12800] [--ramp-seconds 5] [--ramp-factor 2 (each step this times the last, to the nearest 100)] [--mosquitto mqtt://127.0.0.1:1883] [--out bench/results]\n' +
       '  [--chromium]  Nattevakt also shown on the nurse board in a real Chromium tab (needs /usr/bin/chromium or CHROMIUM_PATH,\n' +
       '                and the built web app: npm run build -w web); alarm cards timed to the DOM, no ramp for Nattevakt\n' +
       "  [--no-gateway-feed]  the nurse's client reads the server only, not also the gateway's local alarm feed\n" +
       "  [--site-broker]  Nattevakt's gateway in external-broker mode, a client of that Mosquitto (the site's own broker),\n" +
-      "                   as Node-RED is; the sensors publish to Mosquitto instead of the gateway's embedded broker\n",
+      "                   as Node-RED is; the sensors publish to Mosquitto instead of the gateway's embedded broker\n" +
+      '  nattevakt-alone: the gateway without a server (server: null, as a site whose uplink is down), the nurse on its local feed:\n' +
+      "                   the part Node-RED's flow replaces, its outbox still written; the cost of the server sharing the cores\n",
   );
   process.exit(0);
 }
 const SIZES = values.sensors.split(',').map(Number);
+const SYSTEM_NAMES = ['floor', 'nattevakt', 'nattevakt-alone', 'node-red'] as const;
+type SystemName = (typeof SYSTEM_NAMES)[number];
 const SYSTEMS = values.systems.split(',') as SystemName[];
+for (const system of SYSTEMS)
+  if (!SYSTEM_NAMES.includes(system)) throw new Error(`--systems: unknown system "${system}" (one or more of ${SYSTEM_NAMES.join(', ')})`);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const RAMP_FROM = Number(values['ramp-from']);
@@ -115,10 +121,10 @@ const GRACE_MS = 5_000;
 const SUSTAINED_P99_MS = 1_000;
 /** With --chromium: how long the bench nurse leaves an alarm open (at least), so the tab shows alarms coming and going. */
 const HOLD_MS = 1_000;
-type SystemName = 'floor' | 'nattevakt' | 'node-red';
 const LABEL: Record<SystemName, string> = {
   floor: 'floor: Mosquitto pub→sub',
   nattevakt: values['site-broker'] ? 'Nattevakt end to end (gateway on the site broker)' : 'Nattevakt end to end',
+  'nattevakt-alone': values['site-broker'] ? 'Nattevakt gateway alone (on the site broker)' : 'Nattevakt gateway alone (no server)',
   'node-red': 'Node-RED flow',
 };
 
@@ -422,7 +428,13 @@ async function startFloor(siteId: string, arrive: Arrive): Promise<UnderTest> {
   };
 }
 
-async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean): Promise<UnderTest> {
+/**
+ * Nattevakt's gateway, and (unless `alone`) its server on the same machine. Alone, the gateway runs
+ * the site without a server (`server: null`), as a site does while its uplink is down, and the
+ * nurse is the tablet's link to the gateway's local alarm feed: what Node-RED's flow replaces, with
+ * the gateway's outbox still written, so the cost of the server sharing the machine's cores shows.
+ */
+async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean, alone = false): Promise<UnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'nattevakt-peers-'));
   const wardFile = join(dir, 'ward.json');
   writeFileSync(wardFile, JSON.stringify(ward));
@@ -442,13 +454,14 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
         stateDir: join(dir, 'gateway'),
         wardFile,
         clock: 'system',
-        server: { url: serverUrl, token },
-        ...(GATEWAY_FEED ? { localFeedToken: feedToken } : {}),
+        server: alone ? null : { url: serverUrl, token },
+        ...(GATEWAY_FEED || alone ? { localFeedToken: feedToken } : {}),
         // --site-broker: the gateway is a client of the machine's Mosquitto, as on a site with its own broker.
         ...(SITE_BROKER ? { siteBroker: { url: values.mosquitto, clientId: siteBrokerClientId } } : {}),
       }),
     ),
   );
+  if (alone) return startGatewayAlone(ward, arrive, { dir, configFile, healthPort, mqttPort, feedToken, siteBrokerClientId });
   const { server, cookie } = await startServerAsNurse({ port: httpPort, dataDir: join(dir, 'server'), wardFile, token });
   const gateway = startNode(['gateway/dist/src/main.js', '--config', configFile]);
   await waitHealthy(`http://127.0.0.1:${healthPort}/health`, gateway);
@@ -505,19 +518,11 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
   await new Promise<void>((r) => staff.once('connect', () => r()));
   // The tablet's second link, to the gateway's local alarm feed on the ward's network (as the web
   // app keeps it when the tablet was given the feed): a new alarm from there is the earliest of all.
-  let feed: Socket | null = null;
-  if (GATEWAY_FEED) {
-    const local: Socket = io(`http://127.0.0.1:${healthPort}/local`, { transports: ['websocket'], auth: { token: feedToken } });
-    feed = local;
-    local.on('alarm', (change: { id: string; status: string; rule?: string; sensorId?: string }) => {
-      if (change.status !== 'active' || change.rule === undefined || change.sensorId === undefined) return;
-      if (!told.has(change.id) && tell(change.id, change.rule, change.sensorId) !== undefined) stored.firstFromGateway++;
-    });
-    await new Promise<void>((r, reject) => {
-      local.once('connect', () => r());
-      local.once('connect_error', reject);
-    });
-  }
+  const feed = GATEWAY_FEED
+    ? await readLocalFeed(healthPort, feedToken, (id, rule, sensorId) => {
+        if (!told.has(id) && tell(id, rule, sensorId) !== undefined) stored.firstFromGateway++;
+      })
+    : null;
   let board: BoardTab | undefined;
   if (times !== null) {
     try {
@@ -548,11 +553,62 @@ async function startNattevakt(ward: SiteConfig, arrive: Arrive, withTab: boolean
       feed?.disconnect();
       await Promise.all([stop(gateway), stop(server)]);
       rmSync(dir, { recursive: true, force: true });
-      if (SITE_BROKER) {
-        // The gateway's persistent session would stay on Mosquitto, queueing messages for nobody.
-        const cleanup = await mqtt.connectAsync(values.mosquitto, { clientId: siteBrokerClientId, clean: true, reconnectPeriod: 0 });
-        await cleanup.endAsync();
-      }
+      if (SITE_BROKER) await endSiteBrokerSession(siteBrokerClientId);
+    },
+  };
+}
+
+/** The gateway's persistent session would stay on Mosquitto, queueing messages for nobody. */
+async function endSiteBrokerSession(clientId: string): Promise<void> {
+  const cleanup = await mqtt.connectAsync(values.mosquitto, { clientId, clean: true, reconnectPeriod: 0 });
+  await cleanup.endAsync();
+}
+
+/** The tablet's link to the gateway's local alarm feed: `onNew` for each new alarm (active, with its rule). */
+async function readLocalFeed(
+  healthPort: number,
+  token: string,
+  onNew: (id: string, rule: string, sensorId: string) => void,
+): Promise<Socket> {
+  const local: Socket = io(`http://127.0.0.1:${healthPort}/local`, { transports: ['websocket'], auth: { token } });
+  local.on('alarm', (change: { id: string; status: string; rule?: string; sensorId?: string }) => {
+    if (change.status !== 'active' || change.rule === undefined || change.sensorId === undefined) return;
+    onNew(change.id, change.rule, change.sensorId);
+  });
+  await new Promise<void>((r, reject) => {
+    local.once('connect', () => r());
+    local.once('connect_error', reject);
+  });
+  return local;
+}
+
+/** Nattevakt's gateway running the site without a server (see `startNattevakt`); the nurse reads its local feed. */
+async function startGatewayAlone(
+  ward: SiteConfig,
+  arrive: Arrive,
+  at: { dir: string; configFile: string; healthPort: number; mqttPort: number; feedToken: string; siteBrokerClientId: string },
+): Promise<UnderTest> {
+  const gateway = startNode(['gateway/dist/src/main.js', '--config', at.configFile]);
+  await waitHealthy(`http://127.0.0.1:${at.healthPort}/health`, gateway);
+  // Without a server no one resolves an alarm: the gateway's open list grows through the run, as a
+  // site's does while cut off. Each opening is a new alarm, told once.
+  const told = new Set<string>();
+  const feed = await readLocalFeed(at.healthPort, at.feedToken, (id, rule, sensorId) => {
+    if (told.has(id)) return;
+    told.add(id);
+    if (rule === 'door-open-at-night') arrive(sensorId);
+  });
+  return {
+    mqttUrl: SITE_BROKER ? values.mosquitto : `mqtt://127.0.0.1:${at.mqttPort}`,
+    topicOf: (s) => topics.sensorState(ward.site.id, s.id),
+    processes: { gateway },
+    decided: async () =>
+      metricValue(await scrape(`http://127.0.0.1:${at.healthPort}/metrics`), 'nattevakt_gateway_alarms_total{rule="door-open-at-night"}'),
+    async stop() {
+      feed.disconnect();
+      await stop(gateway);
+      rmSync(at.dir, { recursive: true, force: true });
+      if (SITE_BROKER) await endSiteBrokerSession(at.siteBrokerClientId);
     },
   };
 }
@@ -761,6 +817,16 @@ interface Stats {
 
 const stats = (sorted: number[]): Stats => ({ p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN });
 
+/** The machine's Mosquitto (the one on 1883), if it runs. */
+function mosquittoPid(): number | null {
+  try {
+    const pid = Number(execFileSync('pgrep', ['-x', 'mosquitto'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
 /** One phase at a fixed rate: offers it, waits the grace for late alarms and PUBACKs, judges it. */
 async function phase(
   pubs: Publishers,
@@ -778,6 +844,11 @@ async function phase(
   const decidedBefore = (await target.decided?.().catch(() => Number.NaN)) ?? null;
   const openedBefore = openings.opened_;
   const cpuBefore = Object.fromEntries(Object.entries(target.processes).map(([k, p]) => [k, cpuSeconds(p.pid ?? 0)]));
+  // The whole machine's share: the bench itself (publishers and nurse) and the machine's Mosquitto
+  // (the broker of the floor and of Node-RED; idle for Nattevakt's embedded broker).
+  const benchBefore = process.cpuUsage();
+  const mosquitto = mosquittoPid();
+  const mosquittoBefore = mosquitto === null ? 0 : cpuSeconds(mosquitto);
   const started = performance.now();
   const offered = await offer(pubs, target, traffic, openings, rate, seconds);
   const until = performance.now() + GRACE_MS;
@@ -791,6 +862,9 @@ async function phase(
   const cpu = Object.fromEntries(
     Object.entries(target.processes).map(([k, p]) => [k, Math.round(((cpuSeconds(p.pid ?? 0) - (cpuBefore[k] ?? 0)) / elapsed) * 100)]),
   );
+  const benchUsed = process.cpuUsage(benchBefore);
+  cpu.bench = Math.round(((benchUsed.user + benchUsed.system) / 1e6 / elapsed) * 100);
+  if (mosquitto !== null) cpu.mosquitto = Math.round(((cpuSeconds(mosquitto) - mosquittoBefore) / elapsed) * 100);
   const rssMb = Object.fromEntries(Object.entries(target.processes).map(([k, p]) => [k, Math.round(memoryMb(p.pid ?? 0).rss)]));
   let tab: Phase['tab'] = null;
   if (target.tab) {
@@ -876,7 +950,9 @@ async function run(system: SystemName, sensors: number): Promise<Result> {
       ? await startFloor(siteId, arrive)
       : system === 'nattevakt'
         ? await startNattevakt(ward, arrive, withTab)
-        : await startNodeRed(siteId, arrive);
+        : system === 'nattevakt-alone'
+          ? await startNattevakt(ward, arrive, false, true)
+          : await startNodeRed(siteId, arrive);
   let pubs: Publishers | null = null;
   try {
     pubs = await connectPublishers(target.mqttUrl);
@@ -950,6 +1026,20 @@ async function run(system: SystemName, sensors: number): Promise<Result> {
 
 const startLoad = loadavg();
 
+/**
+ * CPU time of every process on the path, the bench's own publishers and nurse included, per
+ * message offered, at the ramp's highest sustained step: "system (bench, Mosquitto)" µs. On two
+ * cores, 2,000,000 µs a second over this is the most the machine could carry.
+ */
+function cpuPerMessage(r: Result): string {
+  const step = r.ramp.find((s) => s.rate === r.highestSustained);
+  if (step === undefined) return '–';
+  const per = (percent: number) => Math.round((percent / 100 / step.offered) * 1e6);
+  const { bench = 0, mosquitto = 0, 'chromium renderer': _renderer, ...system } = step.cpu;
+  const own = Object.values(system).reduce((a, b) => a + b, 0);
+  return `${per(own + bench + mosquitto)}: ${per(own)} (bench ${per(bench)}, Mosquitto ${per(mosquitto)})`;
+}
+
 function report(results: Result[], started: Date, command: string): string {
   const lines = [
     `Machine: ${machine()}, Mosquitto at ${values.mosquitto}, Node-RED ${nodeRedVersion()}; ${started.toISOString()}; load average at the start ${startLoad.map((l) => l.toFixed(1)).join(' / ')}, at the end ${loadavg()
@@ -957,8 +1047,8 @@ function report(results: Result[], started: Date, command: string): string {
       .join(' / ')} (1 / 5 / 15 min).`,
     `Command: \`${command}\``,
     '',
-    `| sensors | system | p50 ms | p99 ms | max ms | alarms (missing) at ${RATE} msg/s | CPU % at ${RATE} msg/s | highest sustained msg/s (first not) |`,
-    '| ------: | ------ | -----: | -----: | -----: | ---------------: | -------: | ------: |',
+    `| sensors | system | p50 ms | p99 ms | max ms | alarms (missing) at ${RATE} msg/s | CPU % at ${RATE} msg/s | highest sustained msg/s (first not) | CPU µs a message there |`,
+    '| ------: | ------ | -----: | -----: | -----: | ---------------: | -------: | ------: | ------: |',
   ];
   for (const r of results) {
     const l = r.latency;
@@ -973,7 +1063,7 @@ function report(results: Result[], started: Date, command: string): string {
         ? `– (${r.rampSkipped})`
         : `${r.highestSustained.toLocaleString('en-US')}${r.firstNotSustained ? ` (${r.firstNotSustained.toLocaleString('en-US')})` : ` (≥ ramp end ${RAMP_TO})`}`;
     lines.push(
-      `| ${r.sensors.toLocaleString('en-US')} | ${LABEL[r.system]} | ${num(l?.p50 ?? Number.NaN, 2)} | ${num(l?.p99 ?? Number.NaN, 2)} | ${num(l?.max ?? Number.NaN, 2)} | ${l ? `${l.n} (${l.missing})` : '–'} | ${cpu} | ${highest} |`,
+      `| ${r.sensors.toLocaleString('en-US')} | ${LABEL[r.system]} | ${num(l?.p50 ?? Number.NaN, 2)} | ${num(l?.p99 ?? Number.NaN, 2)} | ${num(l?.max ?? Number.NaN, 2)} | ${l ? `${l.n} (${l.missing})` : '–'} | ${cpu} | ${highest} | ${cpuPerMessage(r)} |`,
     );
   }
   const withStored = results.filter((r) => r.latency?.stored);

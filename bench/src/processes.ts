@@ -36,7 +36,13 @@ export async function waitHealthy(url: string, child?: ChildProcess, ms = 30_000
  * `BENCH_CPU_PROF=<dir>`: every process the bench starts writes a V8 CPU profile there when it
  * exits (`node --cpu-prof`, which NODE_OPTIONS does not allow); `node bench/dist/src/cpu-profile.js <dir>` sums them up.
  */
-const profileArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+const profileArgs = process.env.BENCH_CPU_PROF
+  ? [
+      '--cpu-prof',
+      `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
+      ...(process.env.BENCH_CPU_PROF_INTERVAL ? [`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`] : []),
+    ]
+  : [];
 
 /** Starts `node <args>` in the checkout; the caller keeps the handle to stop it. */
 export function startNode(args: string[], options: { nodeArgs?: string[]; stdio?: SpawnOptions['stdio'] } = {}): ChildProcess {
