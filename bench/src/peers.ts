@@ -83,7 +83,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'node bench/dist/src/peers.js [--sensors 100,1000,10000] [--systems floor,nattevakt,nattevakt-alone,node-red] [--rate 100] [--seconds 30]\n' +
-      '  [--ramp-from 100] [--ramp-to 12800] [--ramp-seconds 5] [--ramp-factor 2 (each step this times the last, to the nearest 100)] [--mosquitto mqtt://127.0.0.1:1883] [--out bench/results]\n' +
+      '  [--ramp-from 100] [--ramp-to 12800 (below --ramp-from: no ramp, the latency phase only)] [--ramp-seconds 5] [--ramp-factor 2 (each step this times the last, to the nearest 100)] [--mosquitto mqtt://127.0.0.1:1883] [--out bench/results]\n' +
       '  [--chromium]  Nattevakt also shown on the nurse board in a real Chromium tab (needs /usr/bin/chromium or CHROMIUM_PATH,\n' +
       '                and the built web app: npm run build -w web); alarm cards timed to the DOM, no ramp for Nattevakt\n' +
       "  [--no-gateway-feed]  the nurse's client reads the server only, not also the gateway's local alarm feed\n" +
@@ -991,6 +991,10 @@ async function run(system: SystemName, sensors: number): Promise<Result> {
         say(`  no screenshot of the tab: ${(error as Error).message}`);
       });
       result.rampSkipped = 'no ramp with --chromium';
+      return result;
+    }
+    if (RAMP_FROM > RAMP_TO) {
+      result.rampSkipped = 'no ramp: --ramp-to below --ramp-from';
       return result;
     }
     // The ramp is its own measurement: it runs whatever the latency phase showed.
