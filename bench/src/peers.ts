@@ -8,6 +8,8 @@
  *              The same alarm stored (outbox → acknowledged batch → stored and audited → `/staff`)
  *              is timed too, and a ramp step counts as sustained only if every alarm was also
  *              stored within the same limits.
+ *   nattevakt-alone  the same gateway without a server (`server: null`), the nurse on its local
+ *              feed: the part Node-RED's flow replaces, so the cost of the server sharing the cores shows
  *   floor      the same message through the machine's Mosquitto (127.0.0.1:1883) to a subscriber:
  *              one publish → subscribe hop, no rules
  *   node-red   what a technician would build instead: Node-RED 4 (started here on loopback) with a
@@ -16,7 +18,7 @@
  *
  *   npx tsc -b bench && node bench/dist/src/peers.js            # --help for the options
  *
- * The same deterministic traffic for all three (heartbeats round-robin over every sensor, every
+ * The same deterministic traffic for all of them (heartbeats round-robin over every sensor, every
  * 10th message a door opening at night, closed again 5 messages later), four publisher connections,
  * each sensor always on the same one. Per system and size: a latency phase at a fixed rate, then a
  * ramp that multiplies the rate (--ramp-factor, 2 by default) until a step is not sustained. Writes a Markdown table, a JSON file
